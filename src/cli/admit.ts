@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, parseDuration } from '../config.js';
+import { createDb } from '../db/create-db.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { runWorker } from '../outbox/worker.js';
+import { canonicalEmail } from '../platform/email.js';
+import { createRuntime } from '../runtime.js';
+
+const USAGE = `usage:
+  admit migrate                                   apply database migrations
+  admit token --email E [--name N] [--admin] [--expires 24h]
+                                                  mint a built-in bearer token (email verified)
+  admit worker                                    run the email dispatcher alone (PostgreSQL only)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const config = loadConfig();
+  if (command === 'migrate') {
+    const db = createDb(config.database, {
+      error: (o, m) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`),
+    });
+    try {
+      const applied = await migrateToLatest(db.kysely);
+      process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'up to date\n');
+    } finally {
+      await db.close();
+    }
+    return 0;
+  }
+  if (command === 'token') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        email: { type: 'string' },
+        name: { type: 'string' },
+        admin: { type: 'boolean', default: false },
+        expires: { type: 'string', default: '24h' },
+      },
+    });
+    const email = values.email ? canonicalEmail(values.email) : undefined;
+    const ttlMs = parseDuration(values.expires ?? '24h');
+    if (!email?.ok || !ttlMs) {
+      process.stderr.write(
+        `admit token: ${!email?.ok ? 'a valid --email is required' : 'bad --expires'}\n${USAGE}\n`,
+      );
+      return 2;
+    }
+    if (config.auth.mode !== 'builtin') {
+      process.stderr.write(
+        'admit token: only in built-in mode (AUTH_ISSUER is set; your issuer mints tokens)\n',
+      );
+      return 2;
+    }
+    const rt = await createRuntime({ ...config, logLevel: 'silent' });
+    try {
+      const token = await rt.issuer!.sign({
+        email: email.email,
+        name: values.name ?? null,
+        admin: values.admin ?? false,
+        ttlSeconds: Math.floor(ttlMs / 1000),
+      });
+      process.stdout.write(`${token}\n`);
+    } finally {
+      await rt.close();
+    }
+    return 0;
+  }
+  if (command === 'worker') return runWorker(config);
+  process.stderr.write(`${USAGE}\n`);
+  return command ? 2 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(
+      `admit: ${err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);

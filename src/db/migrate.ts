@@ -1,0 +1,31 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
+import * as m0001 from './migrations/0001_initial.js';
+import type { Database } from './schema.js';
+
+// Migrations are imported statically so the same list runs from `npm start`, the CLI and tests.
+const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/**
+ * On PostgreSQL the migration tables live in the connection's current schema (the first of
+ * search_path). Without naming it, Kysely's existence check matches a kysely_migration table in ANY
+ * schema of the database, skips creating its own and then fails ("kysely_migration_lock does not
+ * exist") — e.g. a second schema-per-tenant or per-test database.
+ */
+async function migrationSchema(db: Kysely<Database>): Promise<string | undefined> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined;
+  const { rows } = await sql<{ s: string | null }>`select current_schema() as s`.execute(db);
+  return rows[0]?.s ?? undefined;
+}
+
+/** Applies every pending migration; throws with the failing migration's error. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const schema = await migrationSchema(db);
+  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,131 @@
+// Table interfaces. Columns are snake_case; every timestamp is epoch milliseconds in a 64-bit integer
+// on both dialects (one representation and precision, so keyset cursors neither skip nor repeat).
+
+export interface UsersTable {
+  id: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  email_verified: number;
+  name: string | null;
+  picture: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OrganizationsTable {
+  id: string;
+  name: string;
+  logo_url: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkspacesTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface RolesTable {
+  id: string;
+  organization_id: string;
+  key: string;
+  name: string;
+  /** space-separated permission names from the catalogue */
+  permissions: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MembershipsTable {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  role_id: string;
+  source_invitation_id: string | null;
+  created_at: number;
+}
+
+export interface WorkspaceMembershipsTable {
+  id: string;
+  workspace_id: string;
+  organization_id: string;
+  user_id: string;
+  source_invitation_id: string | null;
+  created_at: number;
+}
+
+export type StoredInvitationStatus = 'pending' | 'accepted' | 'declined' | 'revoked' | 'expired';
+export type DeliveryStatus = 'none' | 'queued' | 'sent' | 'retrying' | 'failed';
+
+export interface InvitationsTable {
+  id: string;
+  organization_id: string;
+  workspace_id: string | null;
+  email: string;
+  role_id: string;
+  inviter_id: string;
+  status: StoredInvitationStatus;
+  /** SHA-256 hex of the current token; the plain token is never stored */
+  token_hash: string;
+  created_at: number;
+  expire_at: number;
+  updated_at: number;
+  accepted_at: number | null;
+  accepted_by: string | null;
+  declined_at: number | null;
+  declined_by: string | null;
+  revoked_at: number | null;
+  revoked_by: string | null;
+  expired_at: number | null;
+  resent_at: number | null;
+  resend_count: number;
+  delivery_status: DeliveryStatus;
+  delivery_attempts: number;
+  delivery_last_attempt_at: number | null;
+  delivery_last_error: string | null;
+}
+
+export type OutboxStatus = 'queued' | 'sending' | 'retrying' | 'sent' | 'failed' | 'cancelled';
+
+export interface OutboxTable {
+  id: string;
+  invitation_id: string;
+  kind: string;
+  recipient: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  /** the invitation token sealed with ADMIT_SECRET; wiped (null) once sent, failed or cancelled */
+  sealed_token: string | null;
+  message_id: string;
+  last_attempt_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  /** the private JWK sealed with ADMIT_SECRET */
+  private_sealed: string;
+  created_at: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  organizations: OrganizationsTable;
+  workspaces: WorkspacesTable;
+  roles: RolesTable;
+  memberships: MembershipsTable;
+  workspace_memberships: WorkspaceMembershipsTable;
+  invitations: InvitationsTable;
+  outbox: OutboxTable;
+  signing_keys: SigningKeysTable;
+}

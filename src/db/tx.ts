@@ -1,0 +1,132 @@
+import { type Kysely, sql } from 'kysely';
+import type { Db } from './create-db.js';
+import type { Database } from './schema.js';
+
+/** A handle a repository function runs on: the database or a transaction in progress. */
+export type Executor = Kysely<Database>;
+
+/**
+ * Runs fn in one transaction. On PostgreSQL: READ COMMITTED; correctness comes from conditional
+ * updates and unique indexes, not from the isolation level.
+ *
+ * On SQLite every transaction runs on the one connection, one after another, so they are grouped:
+ * the transactions queued while a group commits form the next group, one `BEGIN IMMEDIATE … COMMIT`
+ * (one fsync under synchronous=FULL) with a savepoint per transaction. Each still sees the writes of
+ * those before it, exactly as if committed one by one; a transaction that throws is rolled back to
+ * its savepoint alone. No caller is answered before the group's COMMIT has returned, so a result
+ * never rests on a write that could still be lost; if the COMMIT fails, every transaction of the
+ * group fails with it. Transactions must not nest (a nested call would wait behind itself).
+ */
+export function inTransaction<T>(db: Db, fn: (trx: Executor) => Promise<T>): Promise<T> {
+  if (db.dialect === 'postgres') return pgTransaction(db, fn);
+  return new Promise<T>((resolve, reject) => {
+    const group = groupOf(db);
+    group.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+    if (!group.running) void drain(db, group);
+  });
+}
+
+/**
+ * PostgreSQL aborts one of two transactions that wait on each other (deadlock_detected) and, under
+ * stricter isolation, one that lost a serialization race; neither wrote anything, so it is run again
+ * from the start (fn only reads and writes through trx, so a second run is a fresh attempt). Our own
+ * transactions take locks in one order (invitation, then its outbox rows) so this is a safety net.
+ */
+const PG_RETRYABLE = new Set(['40P01', '40001']);
+const PG_ATTEMPTS = 3;
+
+async function pgTransaction<T>(db: Db, fn: (trx: Executor) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.kysely.transaction().execute(fn);
+    } catch (err) {
+      if (attempt >= PG_ATTEMPTS || !PG_RETRYABLE.has(pgCode(err))) throw err;
+    }
+  }
+}
+
+function pgCode(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : '';
+}
+
+interface Job {
+  fn: (trx: Executor) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Group {
+  queue: Job[];
+  running: boolean;
+}
+
+/** Bounds the time one group holds the connection (and so the wait of the reads queued behind it). */
+const MAX_GROUP = 32;
+const groups = new WeakMap<Db, Group>();
+
+function groupOf(db: Db): Group {
+  let g = groups.get(db);
+  if (!g) {
+    g = { queue: [], running: false };
+    groups.set(db, g);
+  }
+  return g;
+}
+
+async function drain(db: Db, group: Group): Promise<void> {
+  group.running = true;
+  try {
+    while (group.queue.length > 0) {
+      const jobs = group.queue.splice(0, MAX_GROUP);
+      try {
+        const outcomes = await runGroup(db, jobs);
+        outcomes.forEach((o, i) => {
+          const job = jobs[i]!;
+          if (o.ok) job.resolve(o.value);
+          else job.reject(o.error);
+        });
+      } catch (err) {
+        // BEGIN or COMMIT failed (busy, full, I/O): nothing of this group was committed
+        for (const job of jobs) job.reject(err);
+      }
+    }
+  } finally {
+    group.running = false;
+  }
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+function runGroup(db: Db, jobs: Job[]): Promise<Outcome[]> {
+  return db.kysely.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    const outcomes: Outcome[] = [];
+    try {
+      for (const job of jobs) {
+        await sql`savepoint admit_tx`.execute(conn);
+        try {
+          const value = await job.fn(conn);
+          await sql`release admit_tx`.execute(conn);
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          try {
+            await sql`rollback to admit_tx`.execute(conn);
+            await sql`release admit_tx`.execute(conn);
+          } catch {
+            // SQLite already rolled the whole transaction back (e.g. SQLITE_FULL): the group fails
+            // with the error that caused it, not with the failed savepoint rollback
+            throw error;
+          }
+          outcomes.push({ ok: false, error });
+        }
+      }
+      await sql`commit`.execute(conn);
+      return outcomes;
+    } catch (err) {
+      await sql`rollback`.execute(conn).catch(() => undefined);
+      throw err;
+    }
+  });
+}

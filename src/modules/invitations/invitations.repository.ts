@@ -1,0 +1,253 @@
+import { sql } from 'kysely';
+import { precompiled } from '../../db/precompiled.js';
+import type { InvitationsTable } from '../../db/schema.js';
+import type { Executor } from '../../db/tx.js';
+import { organizationIdsWithPermission } from '../organizations/organizations.repository.js';
+import type { Cursor, EffectiveStatus, InvitationRow } from './invitation.model.js';
+
+const COLUMNS = [
+  'i.id',
+  'i.organization_id',
+  'i.workspace_id',
+  'i.email',
+  'i.role_id',
+  'r.key as role_key',
+  'r.name as role_name',
+  'i.inviter_id',
+  'i.status',
+  'i.created_at',
+  'i.expire_at',
+  'i.delivery_status',
+  'i.delivery_attempts',
+  'i.delivery_last_attempt_at',
+  'i.delivery_last_error',
+] as const;
+
+function base(db: Executor) {
+  return db.selectFrom('invitations as i').innerJoin('roles as r', 'r.id', 'i.role_id').select(COLUMNS);
+}
+
+export function findInvitation(
+  db: Executor,
+  organizationId: string,
+  id: string,
+): Promise<InvitationRow | undefined> {
+  return base(db).where('i.organization_id', '=', organizationId).where('i.id', '=', id).executeTakeFirst();
+}
+
+export function findInvitationById(db: Executor, id: string): Promise<InvitationRow | undefined> {
+  return base(db).where('i.id', '=', id).executeTakeFirst();
+}
+
+type Base = ReturnType<typeof base>;
+
+function page(q: Base, opts: ListOptions): Base {
+  let query = q;
+  const { status, now, cursor } = opts;
+  // derived expiry: `pending` excludes time-expired rows, `expired` includes them
+  if (status === 'pending') query = query.where('i.status', '=', 'pending').where('i.expire_at', '>', now);
+  else if (status === 'expired') {
+    query = query.where((eb) =>
+      eb.or([
+        eb('i.status', '=', 'expired'),
+        eb.and([eb('i.status', '=', 'pending'), eb('i.expire_at', '<=', now)]),
+      ]),
+    );
+  } else if (status) query = query.where('i.status', '=', status);
+  if (cursor) {
+    // keyset: strictly after the last row in (created_at desc, id desc) order
+    query = query.where((eb) =>
+      eb.or([
+        eb('i.created_at', '<', cursor.createdAt),
+        eb.and([eb('i.created_at', '=', cursor.createdAt), eb('i.id', '<', cursor.id)]),
+      ]),
+    );
+  }
+  return query.orderBy('i.created_at', 'desc').orderBy('i.id', 'desc').limit(opts.limit);
+}
+
+const firstPage = precompiled((db: Executor, organizationId: string, limit: number) =>
+  base(db)
+    .where('i.organization_id', '=', organizationId)
+    .orderBy('i.created_at', 'desc')
+    .orderBy('i.id', 'desc')
+    .limit(limit),
+);
+
+export interface ListOptions {
+  status?: EffectiveStatus;
+  now: number;
+  cursor?: Cursor;
+  limit: number;
+}
+
+export function listOrganizationInvitations(
+  db: Executor,
+  organizationId: string,
+  opts: ListOptions,
+): Promise<InvitationRow[]> {
+  // the common case (first page, no status filter) runs precompiled
+  if (!opts.status && !opts.cursor) return firstPage(db, organizationId, opts.limit);
+  return page(base(db).where('i.organization_id', '=', organizationId), opts).execute();
+}
+
+/** Across organizations: every row for a system admin, else the organizations where the user holds the permission. */
+export function listScopedInvitations(
+  db: Executor,
+  scope: { all: true } | { userId: string; permission: string },
+  opts: ListOptions,
+): Promise<InvitationRow[]> {
+  let q = base(db);
+  if (!('all' in scope))
+    q = q.where('i.organization_id', 'in', organizationIdsWithPermission(db, scope.userId, scope.permission));
+  return page(q, opts).execute();
+}
+
+/** An invitation with what a person is shown about it: organization, workspace, role, inviter. */
+export function invitationFacts(db: Executor) {
+  return db
+    .selectFrom('invitations as i')
+    .innerJoin('roles as r', 'r.id', 'i.role_id')
+    .innerJoin('organizations as o', 'o.id', 'i.organization_id')
+    .leftJoin('workspaces as w', 'w.id', 'i.workspace_id')
+    .innerJoin('users as u', 'u.id', 'i.inviter_id')
+    .select([
+      ...COLUMNS,
+      'o.name as organization_name',
+      'o.logo_url as organization_logo_url',
+      'w.name as workspace_name',
+      'u.name as inviter_name',
+      'u.email as inviter_email',
+    ]);
+}
+
+const byTokenHash = precompiled((db: Executor, tokenHash: string) =>
+  invitationFacts(db).where('i.token_hash', '=', tokenHash),
+);
+
+export async function findByTokenHash(db: Executor, tokenHash: string) {
+  return (await byTokenHash(db, tokenHash))[0];
+}
+
+/** The invitee's pending, unexpired invitations with what the seed 001 view shows (one query, no N+1). */
+function inviteeQuery(db: Executor, email: string, now: number) {
+  return db
+    .selectFrom('invitations as i')
+    .innerJoin('organizations as o', 'o.id', 'i.organization_id')
+    .innerJoin('users as u', 'u.id', 'i.inviter_id')
+    .select([
+      'i.id',
+      'i.organization_id',
+      'o.name as organization_name',
+      'o.logo_url as organization_logo_url',
+      (eb) =>
+        eb
+          .selectFrom('memberships as m')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .whereRef('m.organization_id', '=', 'i.organization_id')
+          .as('organization_member_count'),
+      'u.name as inviting_user_name',
+      'u.picture as inviting_user_avatar_url',
+      'i.expire_at',
+    ])
+    .where('i.email', '=', email)
+    .where('i.status', '=', 'pending')
+    .where('i.expire_at', '>', now);
+}
+
+const inviteeList = precompiled((db: Executor, email: string, now: number) =>
+  inviteeQuery(db, email, now).orderBy('i.created_at', 'desc').orderBy('i.id', 'desc').limit(200),
+);
+
+/** The invitee's pending, unexpired invitations with what the seed 001 view shows (one query, no N+1). */
+export function listForInvitee(db: Executor, email: string, now: number, id?: string) {
+  if (!id) return inviteeList(db, email, now);
+  return inviteeQuery(db, email, now)
+    .where('i.id', '=', id)
+    .orderBy('i.created_at', 'desc')
+    .orderBy('i.id', 'desc')
+    .limit(200)
+    .execute();
+}
+
+export async function insertInvitation(db: Executor, row: InvitationsTable): Promise<void> {
+  await db.insertInto('invitations').values(row).execute();
+}
+
+/** Stores the derived expiry of a time-expired pending row, freeing the one-pending slot. */
+export async function markExpired(
+  db: Executor,
+  organizationId: string,
+  email: string,
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('invitations')
+    .set({ status: 'expired', expired_at: now, updated_at: now })
+    .where('organization_id', '=', organizationId)
+    .where('email', '=', email)
+    .where('status', '=', 'pending')
+    .where('expire_at', '<=', now)
+    .execute();
+}
+
+export async function hasPending(db: Executor, organizationId: string, email: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('invitations')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where('email', '=', email)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Conditional update: moves a stored-pending row to a terminal state; 0 rows means someone else won. */
+export async function transition(
+  db: Executor,
+  id: string,
+  to: 'accepted' | 'declined' | 'revoked',
+  actorId: string,
+  now: number,
+  opts: { requireUnexpired: boolean },
+): Promise<boolean> {
+  const actor = { accepted: 'accepted_by', declined: 'declined_by', revoked: 'revoked_by' } as const;
+  const at = { accepted: 'accepted_at', declined: 'declined_at', revoked: 'revoked_at' } as const;
+  let q = db
+    .updateTable('invitations')
+    .set({ status: to, [at[to]]: now, [actor[to]]: actorId, updated_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'pending');
+  if (opts.requireUnexpired) q = q.where('expire_at', '>', now);
+  const result = await q.executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Rotates the token and resets expiry and delivery of a stored-pending row; false when not pending. */
+export async function rotateToken(
+  db: Executor,
+  id: string,
+  fields: { token_hash: string; expire_at: number; now: number; delivery_status: 'queued' | 'none' },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('invitations')
+    .set({
+      token_hash: fields.token_hash,
+      expire_at: fields.expire_at,
+      updated_at: fields.now,
+      resent_at: fields.now,
+      resend_count: sql<number>`resend_count + 1`,
+      delivery_status: fields.delivery_status,
+      delivery_attempts: 0,
+      delivery_last_attempt_at: null,
+      delivery_last_error: null,
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export function storedState(db: Executor, id: string) {
+  return db.selectFrom('invitations').select(['status', 'expire_at']).where('id', '=', id).executeTakeFirst();
+}

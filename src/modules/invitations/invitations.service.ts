@@ -1,0 +1,262 @@
+import type { Limit } from '../../config.js';
+import type { Db } from '../../db/create-db.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { type Executor, inTransaction } from '../../db/tx.js';
+import { commonErrors } from '../../errors.js';
+import { cancelUndelivered, enqueueInvitationEmail } from '../../outbox/outbox.repository.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Counters } from '../../platform/counters.js';
+import { type Sealer, sha256Hex } from '../../platform/crypto.js';
+import { canonicalEmail } from '../../platform/email.js';
+import type { Ids } from '../../platform/ids.js';
+import { requirePermission } from '../organizations/access.js';
+import { organizationErrors } from '../organizations/organizations.errors.js';
+import {
+  findRoleByKey,
+  findWorkspace,
+  hasMemberWithEmail,
+} from '../organizations/organizations.repository.js';
+import { parsePermissions, withinCeiling } from '../organizations/permissions.policy.js';
+import type { Principal } from '../users/principal.js';
+import {
+  effectiveStatus,
+  type Invitation,
+  invitationPage,
+  newPendingInvitation,
+  type Page,
+  type PageOptions,
+  toInvitation,
+} from './invitation.model.js';
+import { invitationErrors } from './invitations.errors.js';
+import {
+  findInvitation,
+  findInvitationById,
+  hasPending,
+  insertInvitation,
+  listOrganizationInvitations,
+  markExpired,
+  rotateToken,
+  transition,
+} from './invitations.repository.js';
+
+const DAY_MS = 86_400_000;
+
+export interface InvitationsDeps {
+  db: Db;
+  clock: Clock;
+  ids: Ids;
+  sealer: Sealer;
+  counters: Counters;
+  publicUrl: string;
+  ttlMs: number;
+  maxTtlMs: number;
+  quotaOrg: Limit;
+  quotaRecipient: Limit;
+  /** after a commit that queued mail: the dispatcher sends at once instead of at its next poll */
+  onMailQueued?: (() => void) | undefined;
+}
+
+export type WithUrl = Invitation & { url: string };
+
+/** The context under which an outbox token is sealed: binds the box to its outbox row. */
+export const outboxSealContext = (outboxId: string) => `outbox:${outboxId}`;
+
+export function createInvitationsService(deps: InvitationsDeps) {
+  const { db, clock, ids, sealer } = deps;
+  const k = db.kysely;
+  const maxDays = Math.floor(deps.maxTtlMs / DAY_MS);
+  const host = new URL(deps.publicUrl).hostname || 'admit.localhost';
+
+  function lifetime(expiresInDays: number | undefined): number {
+    if (expiresInDays === undefined) return deps.ttlMs;
+    if (!Number.isInteger(expiresInDays) || expiresInDays < 1 || expiresInDays > maxDays) {
+      throw invitationErrors.invalidExpiry(maxDays);
+    }
+    return expiresInDays * DAY_MS;
+  }
+
+  async function quota(limit: Limit, key: string, scope: 'organization' | 'recipient'): Promise<void> {
+    if (limit === 'off') return;
+    const { count, resetInMs } = await deps.counters.hit(`${scope}:${key}`, limit.windowMs);
+    if (count > limit.max) throw invitationErrors.quota(resetInMs / 1000, scope);
+  }
+
+  /** Writes the mail intent for a fresh token in the caller's transaction. */
+  async function enqueue(trx: Executor, invitationId: string, recipient: string, token: string, now: number) {
+    const id = ids.uuid();
+    await enqueueInvitationEmail(trx, {
+      id,
+      invitationId,
+      recipient,
+      sealedToken: sealer.seal(token, outboxSealContext(id)),
+      messageId: `<${id}@${host}>`,
+      now,
+    });
+  }
+
+  async function load(organizationId: string, id: string, now: number): Promise<Invitation> {
+    const row = await findInvitation(k, organizationId, id);
+    if (!row) throw invitationErrors.notFound();
+    return toInvitation(row, now);
+  }
+
+  /** After a failed conditional update: 404 when it is not in this organization, else 409. */
+  async function notPendingOrMissing(organizationId: string, id: string): Promise<never> {
+    const row = await findInvitation(k, organizationId, id);
+    throw row ? invitationErrors.notPending() : invitationErrors.notFound();
+  }
+
+  return {
+    /**
+     * Needs invitations:create and the role ceiling. Canonicalizes the email, enforces quotas, stores a
+     * time-expired predecessor as expired, refuses a second pending invitation (partial unique index is
+     * the backstop) and an existing member, and writes the outbox row in the same transaction.
+     */
+    async create(
+      principal: Principal,
+      organizationId: string,
+      input: {
+        email: string;
+        role: string;
+        workspaceId?: string | null;
+        expiresInDays?: number;
+        sendEmail?: boolean;
+      },
+    ): Promise<WithUrl> {
+      const access = await requirePermission(k, principal, organizationId, 'invitations:create');
+      const canonical = canonicalEmail(input.email);
+      if (!canonical.ok) throw commonErrors.invalidEmail(canonical.reason);
+      const email = canonical.email;
+      const role = await findRoleByKey(k, organizationId, input.role);
+      if (!role) throw organizationErrors.unknownRole(input.role);
+      if (!withinCeiling(access.permissions, parsePermissions(role.permissions)))
+        throw organizationErrors.roleCeiling();
+      if (input.workspaceId && !(await findWorkspace(k, organizationId, input.workspaceId))) {
+        throw organizationErrors.unknownWorkspace();
+      }
+      const ttl = lifetime(input.expiresInDays);
+      await quota(deps.quotaOrg, organizationId, 'organization');
+      await quota(deps.quotaRecipient, email, 'recipient');
+
+      const token = ids.token();
+      const now = clock.now();
+      const sendEmail = input.sendEmail !== false;
+      const id = ids.uuid();
+      try {
+        await inTransaction(db, async (trx) => {
+          await markExpired(trx, organizationId, email, now);
+          if (await hasPending(trx, organizationId, email)) throw invitationErrors.pending();
+          if (await hasMemberWithEmail(trx, organizationId, email)) throw invitationErrors.alreadyMember();
+          await insertInvitation(
+            trx,
+            newPendingInvitation({
+              id,
+              organization_id: organizationId,
+              workspace_id: input.workspaceId ?? null,
+              email,
+              role_id: role.id,
+              inviter_id: principal.userId,
+              token_hash: sha256Hex(token),
+              created_at: now,
+              expire_at: now + ttl,
+              delivery_status: sendEmail ? 'queued' : 'none',
+            }),
+          );
+          if (sendEmail) await enqueue(trx, id, email, token, now);
+        });
+      } catch (err) {
+        if (
+          isUniqueViolation(err, 'invitations_one_pending_idx') ||
+          isUniqueViolation(err, 'organization_id')
+        ) {
+          throw invitationErrors.pending();
+        }
+        throw err;
+      }
+      if (sendEmail) deps.onMailQueued?.();
+      return { ...(await load(organizationId, id, now)), url: this.url(token) };
+    },
+
+    /** Needs invitations:read. Newest first, keyset-paginated; expiry derived by the service clock. */
+    async list(principal: Principal, organizationId: string, opts: PageOptions): Promise<Page<Invitation>> {
+      await requirePermission(k, principal, organizationId, 'invitations:read');
+      return invitationPage(opts, clock.now(), (o) => listOrganizationInvitations(k, organizationId, o));
+    },
+
+    /** Needs invitations:read; another organization's id is 404. */
+    async get(principal: Principal, organizationId: string, id: string): Promise<Invitation> {
+      await requirePermission(k, principal, organizationId, 'invitations:read');
+      return load(organizationId, id, clock.now());
+    },
+
+    /** Needs invitations:revoke. Pending (time-expired included) → revoked; terminal → 409. */
+    async revoke(principal: Principal, organizationId: string, id: string): Promise<Invitation> {
+      await requirePermission(k, principal, organizationId, 'invitations:revoke');
+      const now = clock.now();
+      const done = await inTransaction(db, async (trx) => {
+        // scoped by organization: another organization's id is never touched (BOLA)
+        if (!(await findInvitation(trx, organizationId, id))) return false;
+        // conditional update: only a stored-pending row can be revoked, once
+        const ok = await transition(trx, id, 'revoked', principal.userId, now, { requireUnexpired: false });
+        if (ok) await cancelUndelivered(trx, id);
+        return ok;
+      });
+      if (!done) await notPendingOrMissing(organizationId, id);
+      return load(organizationId, id, now);
+    },
+
+    /** Revoke by id alone (seed 000): the invitation's own organization decides; outside the caller's reach 404. */
+    async revokeById(principal: Principal, id: string): Promise<Invitation> {
+      const row = await findInvitationById(k, id);
+      if (!row) throw invitationErrors.notFound();
+      return this.revoke(principal, row.organization_id, id);
+    },
+
+    /**
+     * Needs invitations:create and the ceiling over the invitation's role. Rotates the token (the old
+     * link dies), resets the expiry, drops undelivered mail for the old token and queues a new one.
+     */
+    async resend(
+      principal: Principal,
+      organizationId: string,
+      id: string,
+      input: { expiresInDays?: number; sendEmail?: boolean },
+    ): Promise<WithUrl> {
+      const access = await requirePermission(k, principal, organizationId, 'invitations:create');
+      const current = await load(organizationId, id, clock.now());
+      const role = await findRoleByKey(k, organizationId, current.role);
+      if (role && !withinCeiling(access.permissions, parsePermissions(role.permissions))) {
+        throw organizationErrors.roleCeiling();
+      }
+      if (current.status !== 'pending' && current.status !== 'expired') throw invitationErrors.notPending();
+      const ttl = lifetime(input.expiresInDays);
+      await quota(deps.quotaRecipient, current.email, 'recipient');
+      const token = ids.token();
+      const now = clock.now();
+      const sendEmail = input.sendEmail !== false;
+      const ok = await inTransaction(db, async (trx) => {
+        const rotated = await rotateToken(trx, id, {
+          token_hash: sha256Hex(token),
+          expire_at: now + ttl,
+          now,
+          delivery_status: sendEmail ? 'queued' : 'none',
+        });
+        if (!rotated) return false;
+        await cancelUndelivered(trx, id);
+        if (sendEmail) await enqueue(trx, id, current.email, token, now);
+        return true;
+      });
+      if (!ok) await notPendingOrMissing(organizationId, id);
+      if (sendEmail) deps.onMailQueued?.();
+      return { ...(await load(organizationId, id, now)), url: this.url(token) };
+    },
+
+    url(token: string): string {
+      return `${deps.publicUrl}/invite/${token}`;
+    },
+
+    effectiveStatus,
+  };
+}
+
+export type InvitationsService = ReturnType<typeof createInvitationsService>;

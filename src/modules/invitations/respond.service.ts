@@ -1,0 +1,254 @@
+import type { Db } from '../../db/create-db.js';
+import { type Executor, inTransaction } from '../../db/tx.js';
+import { commonErrors } from '../../errors.js';
+import { cancelUndelivered } from '../../outbox/outbox.repository.js';
+import type { Clock } from '../../platform/clock.js';
+import { looksLikeInvitationToken, sha256Hex } from '../../platform/crypto.js';
+import type { Ids } from '../../platform/ids.js';
+import {
+  findMembershipWithRole,
+  insertMembership,
+  insertWorkspaceMembership,
+} from '../organizations/organizations.repository.js';
+import type { Principal } from '../users/principal.js';
+import {
+  type EffectiveStatus,
+  effectiveStatus,
+  type Invitation,
+  invitationPage,
+  type Page,
+  type PageOptions,
+  toInvitation,
+} from './invitation.model.js';
+import { invitationErrors } from './invitations.errors.js';
+import {
+  findByTokenHash,
+  findInvitationById,
+  listForInvitee,
+  listScopedInvitations,
+  storedState,
+  transition,
+} from './invitations.repository.js';
+
+export interface TokenView {
+  id: string;
+  email: string;
+  organization: { id: string; name: string; logoUrl: string | null };
+  workspace: { id: string; name: string } | null;
+  role: { id: string; key: string; name: string };
+  inviter: { name: string | null; email: string | null };
+  expireAt: number;
+}
+
+export interface AcceptedMembership {
+  organizationId: string;
+  workspaceId: string | null;
+  userId: string;
+  role: string;
+}
+
+export interface InviteeInvitation {
+  id: string;
+  organizationName: string;
+  organizationLogoUrl: string | null;
+  organizationMemberCount: number;
+  invitingUserName: string | null;
+  invitingUserAvatarUrl: string | null;
+  expirationDate: number;
+}
+
+/** Resolves the caller lazily, so token state (404/410) is decided before authentication (401). */
+export type PrincipalThunk = () => Promise<Principal>;
+
+type Target = {
+  id: string;
+  organization_id: string;
+  workspace_id: string | null;
+  email: string;
+  role_id: string;
+};
+
+export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
+  const { db, clock, ids } = deps;
+  const k = db.kysely;
+
+  /** Token lookup: anything that matches nothing (malformed or unknown) is the same 404. */
+  async function byToken(token: string) {
+    if (!looksLikeInvitationToken(token)) throw invitationErrors.notFound();
+    const row = await findByTokenHash(k, sha256Hex(token));
+    if (!row) throw invitationErrors.notFound();
+    return row;
+  }
+
+  function requireUsable(status: EffectiveStatus): void {
+    if (status !== 'pending') throw invitationErrors.gone(status);
+  }
+
+  /** The provider must have verified the caller's email; a verified but non-canonical one matches nothing. */
+  function requireVerified(principal: Principal): void {
+    if (!principal.emailVerified) throw commonErrors.emailUnverified();
+  }
+
+  function requireInvitee(principal: Principal, email: string): void {
+    requireVerified(principal);
+    if (principal.email !== email) throw invitationErrors.emailMismatch();
+  }
+
+  async function inviteeView(principal: Principal, id?: string): Promise<InviteeInvitation[]> {
+    requireVerified(principal);
+    if (!principal.email) return [];
+    const rows = await listForInvitee(k, principal.email, clock.now(), id);
+    return rows.map((r) => ({
+      id: r.id,
+      organizationName: r.organization_name,
+      organizationLogoUrl: r.organization_logo_url,
+      organizationMemberCount: Number(r.organization_member_count ?? 0),
+      invitingUserName: r.inviting_user_name,
+      invitingUserAvatarUrl: r.inviting_user_avatar_url,
+      expirationDate: r.expire_at,
+    }));
+  }
+
+  /** After a lost conditional update: the state that beat us, as 410. */
+  async function lostRace(trx: Executor, id: string, now: number): Promise<never> {
+    const state = await storedState(trx, id);
+    if (!state) throw invitationErrors.notFound();
+    const status = effectiveStatus(state, now);
+    throw invitationErrors.gone(status === 'pending' ? 'expired' : status);
+  }
+
+  /**
+   * One transaction. Conditional update: only one accept can win (pending and unexpired by the service
+   * clock); then the membership (kept as it is if the invitee joined by another path meanwhile) and the
+   * workspace membership are created, and undelivered mail for the used token is dropped.
+   */
+  async function acceptTarget(principal: Principal, target: Target): Promise<AcceptedMembership> {
+    const now = clock.now();
+    return inTransaction(db, async (trx) => {
+      const won = await transition(trx, target.id, 'accepted', principal.userId, now, {
+        requireUnexpired: true,
+      });
+      if (!won) await lostRace(trx, target.id, now);
+      await insertMembership(trx, {
+        id: ids.uuid(),
+        organization_id: target.organization_id,
+        user_id: principal.userId,
+        role_id: target.role_id,
+        source_invitation_id: target.id,
+        created_at: now,
+      });
+      if (target.workspace_id) {
+        await insertWorkspaceMembership(trx, {
+          id: ids.uuid(),
+          workspace_id: target.workspace_id,
+          organization_id: target.organization_id,
+          user_id: principal.userId,
+          source_invitation_id: target.id,
+          created_at: now,
+        });
+      }
+      await cancelUndelivered(trx, target.id);
+      const membership = await findMembershipWithRole(trx, target.organization_id, principal.userId);
+      if (!membership) throw new Error('membership missing after accept');
+      return {
+        organizationId: target.organization_id,
+        workspaceId: target.workspace_id,
+        userId: principal.userId,
+        role: membership.role_key,
+      };
+    });
+  }
+
+  async function declineTarget(principal: Principal, target: Target): Promise<void> {
+    const now = clock.now();
+    await inTransaction(db, async (trx) => {
+      // conditional update: a decline and an accept cannot both win
+      const won = await transition(trx, target.id, 'declined', principal.userId, now, {
+        requireUnexpired: true,
+      });
+      if (!won) await lostRace(trx, target.id, now);
+      await cancelUndelivered(trx, target.id);
+    });
+  }
+
+  async function loadInvitation(id: string): Promise<Invitation> {
+    const row = await findInvitationById(k, id);
+    if (!row) throw invitationErrors.notFound();
+    return toInvitation(row, clock.now());
+  }
+
+  return {
+    /** Public, read-only: never changes state (mail scanners prefetch links). */
+    async preview(token: string): Promise<TokenView> {
+      const row = await byToken(token);
+      requireUsable(effectiveStatus(row, clock.now()));
+      return {
+        id: row.id,
+        email: row.email,
+        organization: {
+          id: row.organization_id,
+          name: row.organization_name,
+          logoUrl: row.organization_logo_url,
+        },
+        workspace: row.workspace_id ? { id: row.workspace_id, name: row.workspace_name ?? '' } : null,
+        role: { id: row.role_id, key: row.role_key, name: row.role_name },
+        inviter: { name: row.inviter_name, email: row.inviter_email },
+        expireAt: row.expire_at,
+      };
+    },
+
+    /** Order: token state (404/410) → signed in (401) → verified, matching email (403) → conditional update. */
+    async acceptByToken(token: string, who: PrincipalThunk): Promise<AcceptedMembership> {
+      const row = await byToken(token);
+      requireUsable(effectiveStatus(row, clock.now()));
+      const principal = await who();
+      requireInvitee(principal, row.email);
+      return acceptTarget(principal, row);
+    },
+
+    /** Same order as accept; wrong account or unverified email leave the invitation pending. */
+    async declineByToken(token: string, who: PrincipalThunk): Promise<Invitation> {
+      const row = await byToken(token);
+      requireUsable(effectiveStatus(row, clock.now()));
+      const principal = await who();
+      requireInvitee(principal, row.email);
+      await declineTarget(principal, row);
+      return loadInvitation(row.id);
+    },
+
+    /** The invitee's own pending, unexpired invitations (needs a verified email). */
+    listMine: (principal: Principal): Promise<InviteeInvitation[]> => inviteeView(principal),
+
+    /** One of the invitee's pending, unexpired invitations; anything else is 404. */
+    async getMine(principal: Principal, id: string): Promise<InviteeInvitation> {
+      const [found] = await inviteeView(principal, id);
+      if (!found) throw invitationErrors.notFound();
+      return found;
+    },
+
+    /**
+     * Accept or decline by id (seed 001): not the caller's → 404; no longer pending → 410. Returns the
+     * organization id when accepted, null when declined.
+     */
+    async respondById(principal: Principal, id: string, accept: boolean): Promise<string | null> {
+      requireVerified(principal);
+      const row = await findInvitationById(k, id);
+      if (!row || !principal.email || row.email !== principal.email) throw invitationErrors.notFound();
+      requireUsable(effectiveStatus(row, clock.now()));
+      if (accept) return (await acceptTarget(principal, row)).organizationId;
+      await declineTarget(principal, row);
+      return null;
+    },
+
+    /** Across organizations: system admin sees all; anyone else the organizations where they hold invitations:read. */
+    async listScoped(principal: Principal, opts: PageOptions): Promise<Page<Invitation>> {
+      const now = clock.now();
+      const scope = principal.isSystemAdmin
+        ? ({ all: true } as const)
+        : { userId: principal.userId, permission: 'invitations:read' };
+      return invitationPage(opts, now, (o) => listScopedInvitations(k, scope, o));
+    },
+  };
+}
+
+export type RespondService = ReturnType<typeof createRespondService>;

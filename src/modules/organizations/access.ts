@@ -1,0 +1,47 @@
+import type { Executor } from '../../db/tx.js';
+import { commonErrors } from '../../errors.js';
+import type { Principal } from '../users/principal.js';
+import { organizationErrors } from './organizations.errors.js';
+import { findMembershipWithRole, findOrganization } from './organizations.repository.js';
+import { PERMISSIONS, type Permission, parsePermissions } from './permissions.policy.js';
+
+export interface Access {
+  organizationId: string;
+  permissions: ReadonlySet<Permission>;
+  /** undefined for a system administrator who is not a member */
+  roleKey: string | undefined;
+}
+
+const ALL: ReadonlySet<Permission> = new Set(PERMISSIONS);
+
+/**
+ * The caller's standing in an organization, read from the database on every call (a demoted admin
+ * loses access at once). Not a member → 404, so existence is not revealed; system admins hold every
+ * permission everywhere.
+ */
+export async function accessTo(db: Executor, principal: Principal, organizationId: string): Promise<Access> {
+  const membership = await findMembershipWithRole(db, organizationId, principal.userId);
+  if (membership) {
+    return {
+      organizationId,
+      permissions: principal.isSystemAdmin ? ALL : new Set(parsePermissions(membership.permissions)),
+      roleKey: membership.role_key,
+    };
+  }
+  if (principal.isSystemAdmin && (await findOrganization(db, organizationId))) {
+    return { organizationId, permissions: ALL, roleKey: undefined };
+  }
+  throw organizationErrors.notFound();
+}
+
+/** accessTo plus one permission: a member without it gets 403. */
+export async function requirePermission(
+  db: Executor,
+  principal: Principal,
+  organizationId: string,
+  permission: Permission,
+): Promise<Access> {
+  const access = await accessTo(db, principal, organizationId);
+  if (!access.permissions.has(permission)) throw commonErrors.forbidden(permission);
+  return access;
+}

@@ -1,0 +1,77 @@
+import type { Executor } from '../../db/tx.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Ids } from '../../platform/ids.js';
+import type { Identity, Principal } from './principal.js';
+import { findUserByIdentity, insertUserIfAbsent, updateUserProfile } from './users.repository.js';
+
+export interface UsersService {
+  /** Provisions the user for a verified identity just in time, keyed by (issuer, sub); writes only on change. */
+  principalFor(identity: Identity): Promise<Principal>;
+}
+
+const ADMIN_SCOPE = 'admit:admin';
+const CACHE_LIMIT = 10_000;
+
+export function createUsersService(deps: {
+  db: Executor;
+  clock: Clock;
+  ids: Ids;
+  systemAdminEmails: readonly string[];
+}): UsersService {
+  const { db, clock, ids } = deps;
+  const admins = new Set(deps.systemAdminEmails);
+  // (issuer, sub) → user id and the profile last written; a hit with the same profile needs no query.
+  const known = new Map<string, { id: string; fingerprint: string }>();
+
+  return {
+    async principalFor(identity) {
+      const key = `${identity.issuer}\u0000${identity.subject}`;
+      const profile = {
+        email: identity.email,
+        email_verified: identity.emailVerified ? 1 : 0,
+        name: identity.name,
+        picture: identity.picture,
+      };
+      const fingerprint = JSON.stringify(profile);
+      let id = known.get(key)?.fingerprint === fingerprint ? known.get(key)?.id : undefined;
+      if (!id) {
+        let row = await findUserByIdentity(db, identity.issuer, identity.subject);
+        if (!row) {
+          await insertUserIfAbsent(db, {
+            id: ids.uuid(),
+            issuer: identity.issuer,
+            subject: identity.subject,
+            ...profile,
+            created_at: clock.now(),
+          });
+          row = await findUserByIdentity(db, identity.issuer, identity.subject);
+          if (!row) throw new Error('user vanished after insert');
+        }
+        const stored = {
+          email: row.email,
+          email_verified: row.email_verified,
+          name: row.name,
+          picture: row.picture,
+        };
+        if (JSON.stringify(stored) !== fingerprint) {
+          await updateUserProfile(db, row.id, { ...profile, updated_at: clock.now() });
+        }
+        id = row.id;
+        if (known.size >= CACHE_LIMIT) known.clear();
+        known.set(key, { id, fingerprint });
+      }
+      return {
+        userId: id,
+        issuer: identity.issuer,
+        subject: identity.subject,
+        email: identity.email,
+        emailVerified: identity.emailVerified,
+        name: identity.name,
+        picture: identity.picture,
+        isSystemAdmin:
+          identity.scopes.includes(ADMIN_SCOPE) ||
+          (identity.emailVerified && identity.email !== null && admins.has(identity.email)),
+      };
+    },
+  };
+}

@@ -1,0 +1,207 @@
+import { sql } from 'kysely';
+import type { OutboxStatus } from '../db/schema.js';
+import type { Executor } from '../db/tx.js';
+import { invitationFacts } from '../modules/invitations/invitations.repository.js';
+
+// Outbox intents are written by services inside their own transaction; the dispatcher
+// (outbox.dispatcher.ts) turns committed intents into SMTP deliveries.
+
+export const INVITATION_EMAIL = 'invitation_email';
+
+export async function enqueueInvitationEmail(
+  db: Executor,
+  row: {
+    id: string;
+    invitationId: string;
+    recipient: string;
+    sealedToken: string;
+    messageId: string;
+    now: number;
+  },
+): Promise<void> {
+  await db
+    .insertInto('outbox')
+    .values({
+      id: row.id,
+      invitation_id: row.invitationId,
+      kind: INVITATION_EMAIL,
+      recipient: row.recipient,
+      status: 'queued',
+      attempts: 0,
+      next_attempt_at: row.now,
+      lease_owner: null,
+      lease_until: null,
+      sealed_token: row.sealedToken,
+      message_id: row.messageId,
+      last_attempt_at: null,
+      last_error: null,
+      created_at: row.now,
+      sent_at: null,
+    })
+    .execute();
+}
+
+/** The invitation's link died (revoked, resent, accepted, declined): undelivered mail for it is dropped and its token wiped. */
+export async function cancelUndelivered(db: Executor, invitationId: string): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ status: 'cancelled', sealed_token: null, lease_owner: null, lease_until: null })
+    .where('invitation_id', '=', invitationId)
+    .where('status', 'in', ['queued', 'retrying', 'sending'])
+    .execute();
+}
+
+// ---- the dispatcher's side: claim, look up, settle -------------------------------------------------
+
+export interface ClaimedRow {
+  id: string;
+  invitation_id: string;
+  recipient: string;
+  attempts: number;
+  sealed_token: string | null;
+  message_id: string;
+  lease_owner: string;
+}
+
+/** Due rows: queued or retrying whose time has come, or sending whose lease ran out (a dispatcher died). */
+export function selectDue(db: Executor, now: number, limit: number) {
+  return db
+    .selectFrom('outbox')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', 'in', ['queued', 'retrying']), eb('next_attempt_at', '<=', now)]),
+        eb.and([eb('status', '=', 'sending'), eb('lease_until', '<=', now)]),
+      ]),
+    )
+    .orderBy('next_attempt_at')
+    .limit(limit);
+}
+
+/**
+ * Conditional claim of the given ids: the due condition is checked again in the UPDATE, so a row
+ * claimed (or cancelled) by someone else since the SELECT is not taken.
+ */
+export function leaseRows(
+  db: Executor,
+  ids: string[],
+  lease: { owner: string; until: number; now: number },
+): Promise<ClaimedRow[]> {
+  return db
+    .updateTable('outbox')
+    .set({ status: 'sending', lease_owner: lease.owner, lease_until: lease.until })
+    .where('id', 'in', ids)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', 'in', ['queued', 'retrying']), eb('next_attempt_at', '<=', lease.now)]),
+        eb.and([eb('status', '=', 'sending'), eb('lease_until', '<=', lease.now)]),
+      ]),
+    )
+    .returning(['id', 'invitation_id', 'recipient', 'attempts', 'sealed_token', 'message_id', 'lease_owner'])
+    .execute() as Promise<ClaimedRow[]>;
+}
+
+/** What the message says: organization, workspace, role, inviter, expiry; plus the state that decides whether to send. */
+export function findMailFacts(db: Executor, invitationId: string) {
+  return invitationFacts(db).where('i.id', '=', invitationId).executeTakeFirst();
+}
+
+/**
+ * PostgreSQL: locks the invitations behind a group of settlements, in id order, before their outbox
+ * rows. Services lock an invitation first and then its outbox rows (resend, revoke, accept cancel
+ * undelivered mail); settling in the other order could deadlock with them.
+ */
+export async function lockInvitations(db: Executor, invitationIds: string[]): Promise<void> {
+  if (invitationIds.length === 0) return;
+  await db
+    .selectFrom('invitations')
+    .select('id')
+    .where('id', 'in', [...new Set(invitationIds)].sort())
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
+export type Settlement =
+  | { status: 'sent' }
+  | { status: 'retrying'; nextAttemptAt: number; error: string }
+  | { status: 'failed'; error: string }
+  | { status: 'cancelled' };
+
+/**
+ * Settles one attempt, only while the row is still leased to this claim: a row cancelled meanwhile
+ * (resend, revoke, accept) stays cancelled, and a row re-claimed after our lease expired belongs to
+ * its new owner. Returns the new attempt count, or undefined when the row was no longer ours.
+ */
+export async function settle(
+  db: Executor,
+  row: { id: string; owner: string },
+  now: number,
+  outcome: Settlement,
+): Promise<number | undefined> {
+  const final = outcome.status !== 'retrying';
+  const counted = outcome.status !== 'cancelled';
+  const result = await db
+    .updateTable('outbox')
+    .set((eb) => ({
+      status: outcome.status,
+      attempts: counted ? eb('attempts', '+', 1) : eb.ref('attempts'),
+      last_attempt_at: counted ? now : eb.ref('last_attempt_at'),
+      last_error: outcome.status === 'retrying' || outcome.status === 'failed' ? outcome.error : null,
+      next_attempt_at: outcome.status === 'retrying' ? outcome.nextAttemptAt : eb.ref('next_attempt_at'),
+      sent_at: outcome.status === 'sent' ? now : null,
+      lease_owner: null,
+      lease_until: null,
+      // the token is needed only until the mail is out (or can never go out)
+      ...(final ? { sealed_token: null } : {}),
+    }))
+    .where('id', '=', row.id)
+    .where('status', '=', 'sending')
+    .where('lease_owner', '=', row.owner)
+    .returning('attempts')
+    .executeTakeFirst();
+  return result?.attempts;
+}
+
+/** Mirrors the outcome onto the invitation's `delivery` (what admins see). */
+export async function recordDelivery(
+  db: Executor,
+  invitationId: string,
+  delivery: { status: 'sent' | 'retrying' | 'failed'; attempts: number; at: number; error: string | null },
+): Promise<void> {
+  await db
+    .updateTable('invitations')
+    .set({
+      delivery_status: delivery.status,
+      delivery_attempts: delivery.attempts,
+      delivery_last_attempt_at: delivery.at,
+      delivery_last_error: delivery.error,
+    })
+    .where('id', '=', invitationId)
+    .execute();
+}
+
+/** Graceful shutdown: hands rows back that this dispatcher claimed but did not settle, due now. */
+export async function releaseLeases(
+  db: Executor,
+  rows: { id: string; owner: string }[],
+  now: number,
+): Promise<number> {
+  let released = 0;
+  for (const row of rows) {
+    const result = await db
+      .updateTable('outbox')
+      .set({
+        status: sql<OutboxStatus>`case when attempts > 0 then 'retrying' else 'queued' end`,
+        lease_owner: null,
+        lease_until: null,
+        next_attempt_at: now,
+      })
+      .where('id', '=', row.id)
+      .where('status', '=', 'sending')
+      .where('lease_owner', '=', row.owner)
+      .executeTakeFirst();
+    released += Number(result.numUpdatedRows);
+  }
+  return released;
+}

@@ -1,0 +1,102 @@
+import type { AppInstance } from '../app.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/create-db.js';
+import { outboxSealContext } from '../modules/invitations/invitations.service.js';
+import type { Clock } from '../platform/clock.js';
+import type { Sealer } from '../platform/crypto.js';
+import { type DevMailbox, devMailbox, type Mailer, smtpMailer } from '../platform/mailer.js';
+import { isLoopbackHost, mailboxRoutes } from '../surfaces/system/mailbox.js';
+import { createDispatcher, type Dispatcher, type DispatcherLogger } from './dispatcher.js';
+
+// Composition of the email side for main.ts, `admit worker` and tests: the mailer chosen by
+// SMTP_URL (dev mailbox without it), the dispatcher, and an app plugin that serves /dev/mailbox on
+// loopback. The server wakes the dispatcher shortly after a commit that queued mail (wake()); mail
+// queued by another process is picked up at the next poll (OUTBOX_POLL, 1 s by default).
+
+export const DISPATCH_CONCURRENCY = 4;
+export const WAKE_INTERVAL_MS = 250;
+
+export interface Outbox {
+  mailer: Mailer;
+  /** the dev mailbox when there is no SMTP_URL */
+  mailbox: DevMailbox | undefined;
+  dispatcher: Dispatcher;
+  /**
+   * For buildApp's onMailQueued: wakes the dispatcher after a commit that queued mail, at most once per
+   * WAKE_INTERVAL_MS so a burst of invitations is claimed in batches, not one claim transaction each.
+   */
+  wake: () => void;
+  /** for buildApp's plugins list */
+  plugin: (app: AppInstance) => Promise<void>;
+  /** stop claiming, let sends in flight settle (bounded) or release them, close the transport */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function createOutbox(
+  rt: {
+    config: Config;
+    db: Db;
+    clock: Clock;
+    sealer: Sealer;
+    logger: DispatcherLogger;
+  },
+  opts: { concurrency?: number; random?: () => number } = {},
+): Outbox {
+  const { config } = rt;
+  const concurrency = opts.concurrency ?? DISPATCH_CONCURRENCY;
+  const mailbox = config.smtpUrl
+    ? undefined
+    : devMailbox({
+        now: () => rt.clock.now(),
+        // recipient and subject only: the body carries the link
+        log: (m) => rt.logger.info({ to: m.to, subject: m.subject }, 'dev mailbox: message delivered'),
+      });
+  const mailer =
+    mailbox ??
+    smtpMailer({
+      url: config.smtpUrl as string,
+      timeoutMs: config.timings.smtpTimeoutMs,
+      maxConnections: concurrency,
+    });
+  if (config.timings.outboxLeaseMs < 3 * config.timings.smtpTimeoutMs) {
+    rt.logger.warn(
+      { outboxLeaseMs: config.timings.outboxLeaseMs, smtpTimeoutMs: config.timings.smtpTimeoutMs },
+      'OUTBOX_LEASE is shorter than three SMTP timeouts: a slow send may outlive its lease and be sent twice',
+    );
+  }
+  const dispatcher = createDispatcher({
+    db: rt.db,
+    clock: rt.clock,
+    sealer: rt.sealer,
+    mailer,
+    logger: rt.logger,
+    publicUrl: config.publicUrl,
+    mailFrom: config.mailFrom,
+    sealContext: outboxSealContext,
+    timings: config.timings,
+    concurrency,
+    ...(opts.random ? { random: opts.random } : {}),
+  });
+  let wakeTimer: NodeJS.Timeout | undefined;
+  return {
+    mailer,
+    mailbox,
+    dispatcher,
+    wake() {
+      if (wakeTimer) return;
+      wakeTimer = setTimeout(() => {
+        wakeTimer = undefined;
+        dispatcher.notify();
+      }, WAKE_INTERVAL_MS);
+      wakeTimer.unref();
+    },
+    async plugin(app) {
+      if (mailbox && isLoopbackHost(config.host)) await app.register(mailboxRoutes(() => mailbox.list()));
+    },
+    async close(graceMs = 5_000) {
+      clearTimeout(wakeTimer);
+      await dispatcher.stop(graceMs);
+      await mailer.close();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { Redis } from 'ioredis';
+
+/** Fixed-window counters for quotas: in memory for one process, or in Redis shared by all. */
+export interface Counters {
+  /** Counts one hit on key in the current window; returns the count so far and ms until the window resets. */
+  hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
+}
+
+export function memoryCounters(now: () => number = Date.now): Counters {
+  const windows = new Map<string, { count: number; resetAt: number }>();
+  let sweepAt = 0;
+  return {
+    async hit(key, windowMs) {
+      const t = now();
+      if (t >= sweepAt) {
+        // keep the store bounded: drop every finished window once a minute
+        for (const [k, w] of windows) if (w.resetAt <= t) windows.delete(k);
+        sweepAt = t + 60_000;
+      }
+      let w = windows.get(key);
+      if (!w || w.resetAt <= t) {
+        w = { count: 0, resetAt: t + windowMs };
+        windows.set(key, w);
+      }
+      w.count += 1;
+      return { count: w.count, resetInMs: w.resetAt - t };
+    },
+  };
+}
+
+export function redisCounters(redis: Redis, prefix = 'admit:quota:'): Counters {
+  return {
+    async hit(key, windowMs) {
+      const k = prefix + key;
+      const result = await redis.multi().incr(k).pexpire(k, windowMs, 'NX').pttl(k).exec();
+      const count = Number(result?.[0]?.[1] ?? 1);
+      const ttl = Number(result?.[2]?.[1] ?? windowMs);
+      return { count, resetInMs: ttl > 0 ? ttl : windowMs };
+    },
+  };
+}

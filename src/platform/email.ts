@@ -1,0 +1,35 @@
+import { domainToASCII } from 'node:url';
+
+// One canonical form for every email Admit compares or sends to: invitation emails and emails from
+// tokens alike (SPEC §2). No provider-specific folding (dots, +tags are kept), no Unicode case
+// folding of the local part (the dotless-ı class of bugs): the local part must be ASCII.
+
+export type CanonicalEmailResult = { ok: true; email: string } | { ok: false; reason: string };
+
+// One strict addr-spec: dot-atom local part, no quotes, comments, spaces or control characters.
+const LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+export function canonicalEmail(input: string): CanonicalEmailResult {
+  if (typeof input !== 'string') return { ok: false, reason: 'not a string' };
+  const text = input.trim().normalize('NFC');
+  if (/[\s\p{Cc}]/u.test(text)) return { ok: false, reason: 'contains whitespace or control characters' };
+  const at = text.lastIndexOf('@');
+  if (at <= 0 || at === text.length - 1) return { ok: false, reason: 'expected local@domain' };
+  const local = text.slice(0, at);
+  const domainText = text.slice(at + 1);
+  if (local.includes('@')) return { ok: false, reason: 'more than one @' };
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range is the point
+  if (!/^[\x00-\x7f]+$/.test(local)) return { ok: false, reason: 'the local part must be ASCII' };
+  if (!LOCAL.test(local)) return { ok: false, reason: 'the local part is not a plain dot-atom' };
+  if (local.length > 64) return { ok: false, reason: 'the local part is longer than 64 characters' };
+  const domain = domainToASCII(domainText.toLowerCase());
+  if (!domain) return { ok: false, reason: 'the domain is not a valid host name' };
+  const labels = domain.split('.');
+  if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) {
+    return { ok: false, reason: 'the domain is not a valid host name' };
+  }
+  const email = `${local.toLowerCase()}@${domain}`;
+  if (Buffer.byteLength(email) > 254) return { ok: false, reason: 'longer than 254 bytes' };
+  return { ok: true, email };
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT, runBench, SCENARIOS } from '../bench/bench.js';
+import { dialects } from './support/db.js';
+
+// A quick run of `npm run bench` (two seconds per scenario, 4 connections, small seed): correctness only — every
+// scenario answers the intended status and bodies, no errors. No timed assertions.
+
+if (!existsSync(join(ROOT, 'dist/main.js'))) {
+  const build = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+  assert.equal(build.status, 0, 'build failed');
+}
+
+/**
+ * The bench drops its schema when done; in the suite's own database that drop races other test files'
+ * migrations (Kysely's introspection lists every schema's tables), so the smoke runs in a database of
+ * its own on the same server (created by the bench when missing).
+ */
+function benchDatabaseUrl(testUrl: string): string {
+  const url = new URL(testUrl);
+  url.pathname = '/admit_bench_smoke';
+  return url.toString();
+}
+
+for (const dialect of dialects()) {
+  describe(`[${dialect}] bench smoke`, () => {
+    it('runs every scenario with only intended responses', { timeout: 180_000 }, async () => {
+      const lines: string[] = [];
+      const report = await runBench({
+        db: dialect,
+        ...(dialect === 'postgres' && process.env.TEST_DATABASE_URL
+          ? { postgresUrl: benchDatabaseUrl(process.env.TEST_DATABASE_URL) }
+          : {}),
+        duration: 2,
+        warmup: 0.5,
+        connections: 4,
+        invitees: 20,
+        bigOrg: 2_000,
+        smallOrg: 200,
+        log: () => undefined,
+        emit: (line) => lines.push(line),
+      });
+      assert.deepEqual(
+        report.results.map((r) => r.scenario),
+        [...SCENARIOS],
+      );
+      assert.equal(lines.length, SCENARIOS.length);
+      for (const r of report.results) {
+        const what = JSON.stringify(r);
+        assert.ok(r.requests > 0, `no requests: ${what}`);
+        assert.ok(r.reqPerSec > 0, what);
+        assert.equal(r.non2xx, 0, what);
+        assert.equal(r.wrongStatus, 0, what);
+        assert.equal(r.errors, 0, what);
+        assert.equal(r.badBodies, 0, what);
+        if (r.scenario !== 'ceiling-commit') assert.ok(r.checked > 0, `no body checked: ${what}`);
+        assert.ok(r.rssMb > 0, what);
+        for (const key of ['scenario', 'reqPerSec', 'p50Ms', 'p99Ms', 'non2xx', 'errors', 'rssMb'])
+          assert.ok(
+            key in (JSON.parse(lines[report.results.indexOf(r)] ?? '{}') as object),
+            `${key} missing`,
+          );
+      }
+      assert.match(report.table, /\| preview \|/);
+      assert.match(report.table, /of fastify/);
+      assert.match(report.table, /of commit/);
+    });
+  });
+}

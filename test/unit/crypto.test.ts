@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { redactUrl } from '../../src/http/redact.js';
+import {
+  createSealer,
+  looksLikeInvitationToken,
+  newInvitationToken,
+  sha256Hex,
+} from '../../src/platform/crypto.js';
+
+// SPEC §6: tokens are inv_ + 32 random bytes base64url; only a SHA-256 is stored; secrets sealed with AES-256-GCM.
+
+describe('invitation tokens', () => {
+  it('are inv_ + 32 random bytes in base64url, all different', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const t = newInvitationToken();
+      assert.match(t, /^inv_[A-Za-z0-9_-]{43}$/);
+      assert.equal(Buffer.from(t.slice(4), 'base64url').length, 32);
+      assert.ok(looksLikeInvitationToken(t));
+      seen.add(t);
+    }
+    assert.equal(seen.size, 200);
+    assert.equal(looksLikeInvitationToken('inv_short'), false);
+    assert.equal(looksLikeInvitationToken('00000000-0000-4000-8000-000000000000'), false);
+  });
+
+  it('are stored as a 64-hex SHA-256', () => {
+    const h = sha256Hex('inv_abc');
+    assert.match(h, /^[0-9a-f]{64}$/);
+    assert.equal(h, sha256Hex('inv_abc'));
+    assert.notEqual(h, sha256Hex('inv_abd'));
+  });
+
+  it('are redacted from URLs in logs', () => {
+    const t = newInvitationToken();
+    assert.equal(redactUrl(`/api/v1/invitations/${t}`), '/api/v1/invitations/[redacted]');
+    assert.equal(redactUrl(`/api/v1/invitations/${t}/accept`), '/api/v1/invitations/[redacted]/accept');
+    assert.equal(redactUrl(`/invite/${t}?x=1`), '/invite/[redacted]?x=1');
+    assert.ok(!redactUrl(`/anything?token=${t}`).includes(t));
+    const id = '0b6f0f5e-8d1b-4c1e-9d6a-2c1f4b5e6a7b';
+    assert.equal(redactUrl(`/api/v1/invitations/${id}`), `/api/v1/invitations/${id}`);
+  });
+});
+
+describe('sealer', () => {
+  const sealer = createSealer('s'.repeat(48));
+
+  it('round-trips under the same key and context', () => {
+    const box = sealer.seal('inv_secret', 'outbox:1');
+    assert.ok(!box.includes('inv_secret'));
+    assert.equal(sealer.open(box, 'outbox:1'), 'inv_secret');
+  });
+
+  it('never seals the same text twice alike (random IV)', () => {
+    assert.notEqual(sealer.seal('x', 'c'), sealer.seal('x', 'c'));
+  });
+
+  it('refuses another context, another key, and tampering', () => {
+    const box = sealer.seal('inv_secret', 'outbox:1');
+    assert.equal(sealer.open(box, 'outbox:2'), undefined);
+    assert.equal(createSealer('t'.repeat(48)).open(box, 'outbox:1'), undefined);
+    const parts = box.split('.');
+    const body = Buffer.from(parts[2] ?? '', 'base64url');
+    body[0] = (body[0] ?? 0) ^ 1;
+    parts[2] = body.toString('base64url');
+    assert.equal(sealer.open(parts.join('.'), 'outbox:1'), undefined);
+    assert.equal(sealer.open('garbage', 'outbox:1'), undefined);
+    assert.equal(sealer.open('v1.a.b', 'outbox:1'), undefined);
+  });
+});
