@@ -22,7 +22,14 @@ export function inTransaction<T>(db: Db, fn: (trx: Executor) => Promise<T>): Pro
   return new Promise<T>((resolve, reject) => {
     const group = groupOf(db);
     group.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-    if (!group.running) void drain(db, group);
+    if (!group.running) {
+      // Start on the next turn of the event loop, not now: better-sqlite3 is synchronous, so a
+      // request reaches its transaction without yielding to I/O, and a group started at once would
+      // hold that one transaction alone. Waiting for the check phase lets every request read in
+      // the same poll phase join it, and share one fsync'd COMMIT.
+      group.running = true;
+      setImmediate(() => void drain(db, group));
+    }
   });
 }
 

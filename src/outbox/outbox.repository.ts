@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
-import type { OutboxStatus } from '../db/schema.js';
+import { type Insertable, sql } from 'kysely';
+import { precompiledResult } from '../db/precompiled.js';
+import type { OutboxStatus, OutboxTable } from '../db/schema.js';
 import type { Executor } from '../db/tx.js';
 import { invitationFacts } from '../modules/invitations/invitations.repository.js';
 
@@ -7,6 +8,10 @@ import { invitationFacts } from '../modules/invitations/invitations.repository.j
 // (outbox.dispatcher.ts) turns committed intents into SMTP deliveries.
 
 export const INVITATION_EMAIL = 'invitation_email';
+
+const insertOutbox = precompiledResult((db: Executor, row: Insertable<OutboxTable>) =>
+  db.insertInto('outbox').values(row),
+);
 
 export async function enqueueInvitationEmail(
   db: Executor,
@@ -19,37 +24,37 @@ export async function enqueueInvitationEmail(
     now: number;
   },
 ): Promise<void> {
-  await db
-    .insertInto('outbox')
-    .values({
-      id: row.id,
-      invitation_id: row.invitationId,
-      kind: INVITATION_EMAIL,
-      recipient: row.recipient,
-      status: 'queued',
-      attempts: 0,
-      next_attempt_at: row.now,
-      lease_owner: null,
-      lease_until: null,
-      sealed_token: row.sealedToken,
-      message_id: row.messageId,
-      last_attempt_at: null,
-      last_error: null,
-      created_at: row.now,
-      sent_at: null,
-    })
-    .execute();
+  await insertOutbox(db, {
+    id: row.id,
+    invitation_id: row.invitationId,
+    kind: INVITATION_EMAIL,
+    recipient: row.recipient,
+    status: 'queued',
+    attempts: 0,
+    next_attempt_at: row.now,
+    lease_owner: null,
+    lease_until: null,
+    sealed_token: row.sealedToken,
+    message_id: row.messageId,
+    last_attempt_at: null,
+    last_error: null,
+    created_at: row.now,
+    sent_at: null,
+  });
 }
 
 /** The invitation's link died (revoked, resent, accepted, declined): undelivered mail for it is dropped and its token wiped. */
 export async function cancelUndelivered(db: Executor, invitationId: string): Promise<void> {
-  await db
+  await cancel(db, invitationId);
+}
+
+const cancel = precompiledResult((db: Executor, invitationId: string) =>
+  db
     .updateTable('outbox')
     .set({ status: 'cancelled', sealed_token: null, lease_owner: null, lease_until: null })
     .where('invitation_id', '=', invitationId)
-    .where('status', 'in', ['queued', 'retrying', 'sending'])
-    .execute();
-}
+    .where('status', 'in', ['queued', 'retrying', 'sending']),
+);
 
 // ---- the dispatcher's side: claim, look up, settle -------------------------------------------------
 

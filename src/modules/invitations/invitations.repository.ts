@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { precompiled } from '../../db/precompiled.js';
+import { affected, precompiled, precompiledResult } from '../../db/precompiled.js';
 import type { InvitationsTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 import { organizationIdsWithPermission } from '../organizations/organizations.repository.js';
@@ -27,16 +27,22 @@ function base(db: Executor) {
   return db.selectFrom('invitations as i').innerJoin('roles as r', 'r.id', 'i.role_id').select(COLUMNS);
 }
 
-export function findInvitation(
+const inOrganization = precompiled((db: Executor, organizationId: string, id: string) =>
+  base(db).where('i.organization_id', '=', organizationId).where('i.id', '=', id),
+);
+
+export async function findInvitation(
   db: Executor,
   organizationId: string,
   id: string,
 ): Promise<InvitationRow | undefined> {
-  return base(db).where('i.organization_id', '=', organizationId).where('i.id', '=', id).executeTakeFirst();
+  return (await inOrganization(db, organizationId, id))[0];
 }
 
-export function findInvitationById(db: Executor, id: string): Promise<InvitationRow | undefined> {
-  return base(db).where('i.id', '=', id).executeTakeFirst();
+const byId = precompiled((db: Executor, id: string) => base(db).where('i.id', '=', id));
+
+export async function findInvitationById(db: Executor, id: string): Promise<InvitationRow | undefined> {
+  return (await byId(db, id))[0];
 }
 
 type Base = ReturnType<typeof base>;
@@ -170,8 +176,12 @@ export function listForInvitee(db: Executor, email: string, now: number, id?: st
     .execute();
 }
 
+const insert = precompiledResult((db: Executor, row: InvitationsTable) =>
+  db.insertInto('invitations').values(row),
+);
+
 export async function insertInvitation(db: Executor, row: InvitationsTable): Promise<void> {
-  await db.insertInto('invitations').values(row).execute();
+  await insert(db, row);
 }
 
 /** Stores the derived expiry of a time-expired pending row, freeing the one-pending slot. */
@@ -181,25 +191,31 @@ export async function markExpired(
   email: string,
   now: number,
 ): Promise<void> {
-  await db
+  await expirePending(db, organizationId, email, now);
+}
+
+const expirePending = precompiledResult((db: Executor, organizationId: string, email: string, now: number) =>
+  db
     .updateTable('invitations')
     .set({ status: 'expired', expired_at: now, updated_at: now })
     .where('organization_id', '=', organizationId)
     .where('email', '=', email)
     .where('status', '=', 'pending')
-    .where('expire_at', '<=', now)
-    .execute();
-}
+    .where('expire_at', '<=', now),
+);
 
-export async function hasPending(db: Executor, organizationId: string, email: string): Promise<boolean> {
-  const row = await db
+const pendingFor = precompiled((db: Executor, organizationId: string, email: string) =>
+  db
     .selectFrom('invitations')
     .select('id')
     .where('organization_id', '=', organizationId)
     .where('email', '=', email)
     .where('status', '=', 'pending')
-    .executeTakeFirst();
-  return row !== undefined;
+    .limit(1),
+);
+
+export async function hasPending(db: Executor, organizationId: string, email: string): Promise<boolean> {
+  return (await pendingFor(db, organizationId, email)).length > 0;
 }
 
 /** Conditional update: moves a stored-pending row to a terminal state; 0 rows means someone else won. */
@@ -211,17 +227,28 @@ export async function transition(
   now: number,
   opts: { requireUnexpired: boolean },
 ): Promise<boolean> {
+  const run = transitions[to][opts.requireUnexpired ? 'unexpired' : 'any'];
+  return affected(await run(db, id, actorId, now)) === 1;
+}
+
+function transitionQuery(to: 'accepted' | 'declined' | 'revoked', requireUnexpired: boolean) {
   const actor = { accepted: 'accepted_by', declined: 'declined_by', revoked: 'revoked_by' } as const;
   const at = { accepted: 'accepted_at', declined: 'declined_at', revoked: 'revoked_at' } as const;
-  let q = db
-    .updateTable('invitations')
-    .set({ status: to, [at[to]]: now, [actor[to]]: actorId, updated_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'pending');
-  if (opts.requireUnexpired) q = q.where('expire_at', '>', now);
-  const result = await q.executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return precompiledResult((db: Executor, id: string, actorId: string, now: number) => {
+    const q = db
+      .updateTable('invitations')
+      .set({ status: to, [at[to]]: now, [actor[to]]: actorId, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'pending');
+    return requireUnexpired ? q.where('expire_at', '>', now) : q;
+  });
 }
+
+const transitions = {
+  accepted: { unexpired: transitionQuery('accepted', true), any: transitionQuery('accepted', false) },
+  declined: { unexpired: transitionQuery('declined', true), any: transitionQuery('declined', false) },
+  revoked: { unexpired: transitionQuery('revoked', true), any: transitionQuery('revoked', false) },
+};
 
 /** Rotates the token and resets expiry and delivery of a stored-pending row; false when not pending. */
 export async function rotateToken(
@@ -248,6 +275,10 @@ export async function rotateToken(
   return Number(result.numUpdatedRows) === 1;
 }
 
-export function storedState(db: Executor, id: string) {
-  return db.selectFrom('invitations').select(['status', 'expire_at']).where('id', '=', id).executeTakeFirst();
+const state = precompiled((db: Executor, id: string) =>
+  db.selectFrom('invitations').select(['status', 'expire_at']).where('id', '=', id),
+);
+
+export async function storedState(db: Executor, id: string) {
+  return (await state(db, id))[0];
 }

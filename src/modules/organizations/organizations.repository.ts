@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { precompiled } from '../../db/precompiled.js';
+import { precompiled, precompiledResult } from '../../db/precompiled.js';
 import type { OrganizationsTable, RolesTable, WorkspacesTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 
@@ -115,22 +115,24 @@ export async function deleteMember(db: Executor, organizationId: string, userId:
     .execute();
 }
 
-export async function insertMembership(
-  db: Executor,
-  row: {
-    id: string;
-    organization_id: string;
-    user_id: string;
-    role_id: string;
-    source_invitation_id: string | null;
-    created_at: number;
-  },
-): Promise<void> {
-  await db
+interface MembershipRow {
+  id: string;
+  organization_id: string;
+  user_id: string;
+  role_id: string;
+  source_invitation_id: string | null;
+  created_at: number;
+}
+
+const membershipInsert = precompiledResult((db: Executor, row: MembershipRow) =>
+  db
     .insertInto('memberships')
     .values(row)
-    .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doNothing())
-    .execute();
+    .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doNothing()),
+);
+
+export async function insertMembership(db: Executor, row: MembershipRow): Promise<void> {
+  await membershipInsert(db, row);
 }
 
 export async function insertWorkspaceMembership(
@@ -157,16 +159,19 @@ export async function hasMemberWithEmail(
   organizationId: string,
   email: string,
 ): Promise<boolean> {
-  const row = await db
+  return (await memberWithEmail(db, organizationId, email)).length > 0;
+}
+
+const memberWithEmail = precompiled((db: Executor, organizationId: string, email: string) =>
+  db
     .selectFrom('memberships as m')
     .innerJoin('users as u', 'u.id', 'm.user_id')
     .select('m.id')
     .where('m.organization_id', '=', organizationId)
     .where('u.email', '=', email)
     .where('u.email_verified', '=', 1)
-    .executeTakeFirst();
-  return row !== undefined;
-}
+    .limit(1),
+);
 
 // Roles
 
@@ -184,13 +189,12 @@ export function listRoles(db: Executor, organizationId: string) {
     .execute();
 }
 
-export function findRoleByKey(db: Executor, organizationId: string, key: string) {
-  return db
-    .selectFrom('roles')
-    .selectAll()
-    .where('organization_id', '=', organizationId)
-    .where('key', '=', key)
-    .executeTakeFirst();
+const roleByKey = precompiled((db: Executor, organizationId: string, key: string) =>
+  db.selectFrom('roles').selectAll().where('organization_id', '=', organizationId).where('key', '=', key),
+);
+
+export async function findRoleByKey(db: Executor, organizationId: string, key: string) {
+  return (await roleByKey(db, organizationId, key))[0];
 }
 
 export function findRoleById(db: Executor, organizationId: string, id: string) {

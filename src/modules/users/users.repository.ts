@@ -1,13 +1,34 @@
+import { precompiled, precompiledResult } from '../../db/precompiled.js';
 import type { Executor } from '../../db/tx.js';
 
-export function findUserByIdentity(db: Executor, issuer: string, subject: string) {
-  return db
-    .selectFrom('users')
-    .selectAll()
-    .where('issuer', '=', issuer)
-    .where('subject', '=', subject)
-    .executeTakeFirst();
+const byIdentity = precompiled((db: Executor, issuer: string, subject: string) =>
+  db.selectFrom('users').selectAll().where('issuer', '=', issuer).where('subject', '=', subject),
+);
+
+export async function findUserByIdentity(db: Executor, issuer: string, subject: string) {
+  return (await byIdentity(db, issuer, subject))[0];
 }
+
+const insertIfAbsent = precompiledResult(
+  (
+    db: Executor,
+    row: {
+      id: string;
+      issuer: string;
+      subject: string;
+      email: string | null;
+      email_verified: number;
+      name: string | null;
+      picture: string | null;
+      created_at: number;
+      updated_at: number;
+    },
+  ) =>
+    db
+      .insertInto('users')
+      .values(row)
+      .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing()),
+);
 
 export async function insertUserIfAbsent(
   db: Executor,
@@ -22,11 +43,7 @@ export async function insertUserIfAbsent(
     created_at: number;
   },
 ): Promise<void> {
-  await db
-    .insertInto('users')
-    .values({ ...row, updated_at: row.created_at })
-    .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing())
-    .execute();
+  await insertIfAbsent(db, { ...row, updated_at: row.created_at });
 }
 
 export async function updateUserProfile(

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createDb, type Db } from '../../src/db/create-db.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { affected, precompiled, precompiledResult } from '../../src/db/precompiled.js';
+import type { OrganizationsTable } from '../../src/db/schema.js';
+import { type Executor, inTransaction } from '../../src/db/tx.js';
+import { dialects, freshDatabase } from '../support/db.js';
+
+// Precompiled queries are compiled once per dialect and shared by the handle, its transactions and
+// its connections; each argument (and each key of a record argument) must land in its own place.
+
+const insertOrg = precompiledResult((db: Executor, row: OrganizationsTable) =>
+  db.insertInto('organizations').values(row),
+);
+const byName = precompiled((db: Executor, name: string, createdAfter: number) =>
+  db
+    .selectFrom('organizations')
+    .select(['id', 'name'])
+    .where('name', '=', name)
+    .where('created_at', '>', createdAfter),
+);
+const rename = precompiledResult((db: Executor, id: string, name: string) =>
+  db.updateTable('organizations').set({ name }).where('id', '=', id),
+);
+
+const org = (id: string, name: string, logo: string | null = null): OrganizationsTable => ({
+  id,
+  name,
+  logo_url: logo,
+  created_at: 10,
+  updated_at: 20,
+});
+
+for (const dialect of dialects()) {
+  describe(`[${dialect}] precompiled queries`, () => {
+    let db: Db;
+    before(async () => {
+      db = createDb((await freshDatabase(dialect)).database, { error: () => undefined });
+      await migrateToLatest(db.kysely);
+    });
+    after(() => db.close());
+
+    it('places every argument and record key, on the handle and inside transactions', async () => {
+      await insertOrg(db.kysely, org('a1', 'Acme', 'https://a.example/logo.png'));
+      await inTransaction(db, (trx) => insertOrg(trx, org('b1', 'Beta')));
+      const rows = await db.kysely.selectFrom('organizations').selectAll().orderBy('id').execute();
+      assert.deepEqual(rows, [org('a1', 'Acme', 'https://a.example/logo.png'), org('b1', 'Beta')]);
+      assert.deepEqual(await byName(db.kysely, 'Beta', 5), [{ id: 'b1', name: 'Beta' }]);
+      assert.deepEqual(await byName(db.kysely, 'Beta', 10), [], 'the second argument is used, not the first');
+      assert.equal(affected(await inTransaction(db, (trx) => rename(trx, 'a1', 'Acme 2'))), 1);
+      assert.equal(affected(await rename(db.kysely, 'nope', 'x')), 0);
+      assert.deepEqual(await byName(db.kysely, 'Acme 2', 0), [{ id: 'a1', name: 'Acme 2' }]);
+    });
+
+    it('runs a record of another shape (an undefined value, other keys) as its own statement', async () => {
+      const partial = { id: 'c1', name: 'Gamma', logo_url: undefined, created_at: 1, updated_at: 2 };
+      await insertOrg(db.kysely, partial as unknown as OrganizationsTable);
+      const reordered = { name: 'Delta', id: 'd1', created_at: 3, updated_at: 4, logo_url: 'x' };
+      await insertOrg(db.kysely, reordered);
+      const rows = await db.kysely
+        .selectFrom('organizations')
+        .select(['id', 'name', 'logo_url', 'created_at'])
+        .where('id', 'in', ['c1', 'd1'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(rows, [
+        { id: 'c1', name: 'Gamma', logo_url: null, created_at: 1 },
+        { id: 'd1', name: 'Delta', logo_url: 'x', created_at: 3 },
+      ]);
+    });
+  });
+}
