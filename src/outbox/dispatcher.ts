@@ -7,13 +7,13 @@ import { canonicalEmail } from '../platform/email.js';
 import type { Mailer } from '../platform/mailer.js';
 import {
   type ClaimedRow,
+  dueIds,
   findMailFacts,
   leaseRows,
   lockInvitations,
   recordDelivery,
   releaseLeases,
   type Settlement,
-  selectDue,
   settle,
 } from './outbox.repository.js';
 import { renderInvitationEmail } from './render.js';
@@ -112,9 +112,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const now = clock.now();
     const owner = `${workerId}:${++batch}`;
     return inTransaction(db, async (trx) => {
-      let due = selectDue(trx, now, limit);
-      if (db.dialect === 'postgres') due = due.forUpdate().skipLocked();
-      const ids = (await due.execute()).map((r) => r.id);
+      const ids = await dueIds(trx, now, limit, db.dialect === 'postgres');
       if (ids.length === 0) return [];
       return leaseRows(trx, ids, { owner, until: now + timings.outboxLeaseMs, now });
     });

@@ -1,5 +1,5 @@
 import { type Insertable, sql } from 'kysely';
-import { precompiledResult } from '../db/precompiled.js';
+import { precompiled, precompiledResult } from '../db/precompiled.js';
 import type { OutboxStatus, OutboxTable } from '../db/schema.js';
 import type { Executor } from '../db/tx.js';
 import { invitationFacts } from '../modules/invitations/invitations.repository.js';
@@ -68,20 +68,50 @@ export interface ClaimedRow {
   lease_owner: string;
 }
 
-/** Due rows: queued or retrying whose time has come, or sending whose lease ran out (a dispatcher died). */
-export function selectDue(db: Executor, now: number, limit: number) {
+/**
+ * Ids of due rows, oldest first, at most `limit`: queued or retrying whose time has come, then
+ * sending whose lease ran out (a dispatcher died). Each question is answered in the order of its
+ * own partial index (migration 0002); the statuses are literals so the planner can use them.
+ * PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent dispatchers take disjoint rows.
+ */
+export async function dueIds(db: Executor, now: number, limit: number, lock: boolean): Promise<string[]> {
+  const waiting = lock ? waitingLocked : waitingRows;
+  const ids = (await waiting(db, now, limit)).map((r) => r.id);
+  if (ids.length < limit) {
+    const expired = lock ? leaseExpiredLocked : leaseExpiredRows;
+    for (const r of await expired(db, now, limit - ids.length)) ids.push(r.id);
+  }
+  return ids;
+}
+
+function waitingQuery(db: Executor, now: number, limit: number) {
   return db
     .selectFrom('outbox')
     .select('id')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('status', 'in', ['queued', 'retrying']), eb('next_attempt_at', '<=', now)]),
-        eb.and([eb('status', '=', 'sending'), eb('lease_until', '<=', now)]),
-      ]),
-    )
+    .where('status', 'in', [sql.lit<OutboxStatus>('queued'), sql.lit<OutboxStatus>('retrying')])
+    .where('next_attempt_at', '<=', now)
     .orderBy('next_attempt_at')
     .limit(limit);
 }
+
+function leaseExpiredQuery(db: Executor, now: number, limit: number) {
+  return db
+    .selectFrom('outbox')
+    .select('id')
+    .where('status', '=', sql.lit<OutboxStatus>('sending'))
+    .where('lease_until', '<=', now)
+    .orderBy('lease_until')
+    .limit(limit);
+}
+
+const waitingRows = precompiled(waitingQuery);
+const waitingLocked = precompiled((db: Executor, now: number, limit: number) =>
+  waitingQuery(db, now, limit).forUpdate().skipLocked(),
+);
+const leaseExpiredRows = precompiled(leaseExpiredQuery);
+const leaseExpiredLocked = precompiled((db: Executor, now: number, limit: number) =>
+  leaseExpiredQuery(db, now, limit).forUpdate().skipLocked(),
+);
 
 /**
  * Conditional claim of the given ids: the due condition is checked again in the UPDATE, so a row

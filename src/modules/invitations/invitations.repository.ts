@@ -184,38 +184,36 @@ export async function insertInvitation(db: Executor, row: InvitationsTable): Pro
   await insert(db, row);
 }
 
-/** Stores the derived expiry of a time-expired pending row, freeing the one-pending slot. */
-export async function markExpired(
-  db: Executor,
-  organizationId: string,
-  email: string,
-  now: number,
-): Promise<void> {
-  await expirePending(db, organizationId, email, now);
+/**
+ * The stored-pending invitation for (organization, email), if any: at most one (partial unique
+ * index). The status is a literal so SQLite can use that partial index.
+ */
+const pendingFor = precompiled((db: Executor, organizationId: string, email: string) =>
+  db
+    .selectFrom('invitations')
+    .select(['id', 'expire_at'])
+    .where('organization_id', '=', organizationId)
+    .where('email', '=', email)
+    .where('status', '=', sql.lit('pending'))
+    .limit(1),
+);
+
+export async function findPending(db: Executor, organizationId: string, email: string) {
+  return (await pendingFor(db, organizationId, email))[0];
 }
 
-const expirePending = precompiledResult((db: Executor, organizationId: string, email: string, now: number) =>
+/** Stores the derived expiry of a time-expired pending row, freeing the one-pending slot. */
+const expire = precompiledResult((db: Executor, id: string, now: number) =>
   db
     .updateTable('invitations')
     .set({ status: 'expired', expired_at: now, updated_at: now })
-    .where('organization_id', '=', organizationId)
-    .where('email', '=', email)
+    .where('id', '=', id)
     .where('status', '=', 'pending')
     .where('expire_at', '<=', now),
 );
 
-const pendingFor = precompiled((db: Executor, organizationId: string, email: string) =>
-  db
-    .selectFrom('invitations')
-    .select('id')
-    .where('organization_id', '=', organizationId)
-    .where('email', '=', email)
-    .where('status', '=', 'pending')
-    .limit(1),
-);
-
-export async function hasPending(db: Executor, organizationId: string, email: string): Promise<boolean> {
-  return (await pendingFor(db, organizationId, email)).length > 0;
+export async function markExpired(db: Executor, id: string, now: number): Promise<void> {
+  await expire(db, id, now);
 }
 
 /** Conditional update: moves a stored-pending row to a terminal state; 0 rows means someone else won. */

@@ -31,7 +31,7 @@ import { invitationErrors } from './invitations.errors.js';
 import {
   findInvitation,
   findInvitationById,
-  hasPending,
+  findPending,
   insertInvitation,
   listOrganizationInvitations,
   markExpired,
@@ -142,26 +142,28 @@ export function createInvitationsService(deps: InvitationsDeps) {
       const now = clock.now();
       const sendEmail = input.sendEmail !== false;
       const id = ids.uuid();
+      const row = newPendingInvitation({
+        id,
+        organization_id: organizationId,
+        workspace_id: input.workspaceId ?? null,
+        email,
+        role_id: role.id,
+        inviter_id: principal.userId,
+        token_hash: sha256Hex(token),
+        created_at: now,
+        expire_at: now + ttl,
+        delivery_status: sendEmail ? 'queued' : 'none',
+      });
       try {
         await inTransaction(db, async (trx) => {
-          await markExpired(trx, organizationId, email, now);
-          if (await hasPending(trx, organizationId, email)) throw invitationErrors.pending();
+          const pending = await findPending(trx, organizationId, email);
+          if (pending) {
+            if (pending.expire_at > now) throw invitationErrors.pending();
+            // time-expired: stored as expired, which frees the one-pending slot
+            await markExpired(trx, pending.id, now);
+          }
           if (await hasMemberWithEmail(trx, organizationId, email)) throw invitationErrors.alreadyMember();
-          await insertInvitation(
-            trx,
-            newPendingInvitation({
-              id,
-              organization_id: organizationId,
-              workspace_id: input.workspaceId ?? null,
-              email,
-              role_id: role.id,
-              inviter_id: principal.userId,
-              token_hash: sha256Hex(token),
-              created_at: now,
-              expire_at: now + ttl,
-              delivery_status: sendEmail ? 'queued' : 'none',
-            }),
-          );
+          await insertInvitation(trx, row);
           if (sendEmail) await enqueue(trx, id, email, token, now);
         });
       } catch (err) {
@@ -174,7 +176,11 @@ export function createInvitationsService(deps: InvitationsDeps) {
         throw err;
       }
       if (sendEmail) deps.onMailQueued?.();
-      return { ...(await load(organizationId, id, now)), url: this.url(token) };
+      // exactly what was committed: no need to read it back
+      return {
+        ...toInvitation({ ...row, role_key: role.key, role_name: role.name }, now),
+        url: this.url(token),
+      };
     },
 
     /** Needs invitations:read. Newest first, keyset-paginated; expiry derived by the service clock. */
