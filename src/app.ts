@@ -126,7 +126,7 @@ export async function buildApp(deps: AppDeps) {
   });
 
   const users = createUsersService({
-    db: db.kysely,
+    db,
     clock,
     ids,
     systemAdminEmails: config.systemAdminEmails,

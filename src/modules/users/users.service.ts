@@ -1,4 +1,5 @@
-import type { Executor } from '../../db/tx.js';
+import type { Db } from '../../db/create-db.js';
+import { inTransaction } from '../../db/tx.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Ids } from '../../platform/ids.js';
 import type { Identity, Principal } from './principal.js';
@@ -13,7 +14,7 @@ const ADMIN_SCOPE = 'admit:admin';
 const CACHE_LIMIT = 10_000;
 
 export function createUsersService(deps: {
-  db: Executor;
+  db: Db;
   clock: Clock;
   ids: Ids;
   systemAdminEmails: readonly string[];
@@ -35,28 +36,32 @@ export function createUsersService(deps: {
       const fingerprint = JSON.stringify(profile);
       let id = known.get(key)?.fingerprint === fingerprint ? known.get(key)?.id : undefined;
       if (!id) {
-        let row = await findUserByIdentity(db, identity.issuer, identity.subject);
-        if (!row) {
-          await insertUserIfAbsent(db, {
-            id: ids.uuid(),
-            issuer: identity.issuer,
-            subject: identity.subject,
-            ...profile,
-            created_at: clock.now(),
-          });
-          row = await findUserByIdentity(db, identity.issuer, identity.subject);
-          if (!row) throw new Error('user vanished after insert');
-        }
-        const stored = {
-          email: row.email,
-          email_verified: row.email_verified,
-          name: row.name,
-          picture: row.picture,
-        };
-        if (JSON.stringify(stored) !== fingerprint) {
-          await updateUserProfile(db, row.id, { ...profile, updated_at: clock.now() });
-        }
-        id = row.id;
+        // one transaction, so on SQLite it shares a group commit with the requests around it
+        // instead of paying a commit of its own (an autocommitted INSERT)
+        id = await inTransaction(db, async (trx) => {
+          let row = await findUserByIdentity(trx, identity.issuer, identity.subject);
+          if (!row) {
+            await insertUserIfAbsent(trx, {
+              id: ids.uuid(),
+              issuer: identity.issuer,
+              subject: identity.subject,
+              ...profile,
+              created_at: clock.now(),
+            });
+            row = await findUserByIdentity(trx, identity.issuer, identity.subject);
+            if (!row) throw new Error('user vanished after insert');
+          }
+          const stored = {
+            email: row.email,
+            email_verified: row.email_verified,
+            name: row.name,
+            picture: row.picture,
+          };
+          if (JSON.stringify(stored) !== fingerprint) {
+            await updateUserProfile(trx, row.id, { ...profile, updated_at: clock.now() });
+          }
+          return row.id;
+        });
         if (known.size >= CACHE_LIMIT) known.clear();
         known.set(key, { id, fingerprint });
       }
