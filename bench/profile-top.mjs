@@ -1,13 +1,18 @@
-// Top self-time functions (and packages) of a V8 .cpuprofile: node bench/profile-top.mjs FILE [N]
+// Top self-time functions (and packages) of a V8 .cpuprofile: node bench/profile-top.mjs FILE [N] [LAST_SECONDS]
+// LAST_SECONDS keeps only the samples of the profile's last seconds (the scenario, not the seeding).
 import { readFileSync } from 'node:fs';
 
-const [file, nArg = '30'] = process.argv.slice(2);
+const [file, nArg = '30', lastArg] = process.argv.slice(2);
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map();
 const dt = profile.timeDeltas;
+const from = lastArg ? profile.endTime - Number(lastArg) * 1e6 : -Infinity;
+let at = profile.startTime;
 for (let i = 0; i < profile.samples.length; i++) {
   const id = profile.samples[i];
+  at += dt[i] ?? 0;
+  if (at < from) continue;
   self.set(id, (self.get(id) ?? 0) + (dt[i] ?? 0));
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);

@@ -2,8 +2,9 @@ import type { Invitation } from '../../modules/invitations/invitation.model.js';
 import type { WithUrl } from '../../modules/invitations/invitations.service.js';
 import type { Member } from '../../modules/organizations/members.service.js';
 import type { Organization } from '../../modules/organizations/organizations.service.js';
+import { isoTime } from '../../platform/clock.js';
 
-export const iso = (ms: number) => new Date(ms).toISOString();
+export const iso = isoTime;
 export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 export const organizationOut = (o: Organization) => ({

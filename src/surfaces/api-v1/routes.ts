@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type TSchema, Type } from 'typebox';
 import { DateTime, errorResponses, InvitationStatus, Nullable, PageQuery, Uuid } from '../../http/schemas.js';
 import { encodeCursor, type Invitation } from '../../modules/invitations/invitation.model.js';
+import { isoTime } from '../../platform/clock.js';
 import type { SurfaceContext } from '../context.js';
 import { pageOptions } from '../paging.js';
 
@@ -33,8 +34,8 @@ const listed = (i: Invitation) => ({
   organization_id: i.organizationId,
   workspace_id: i.workspaceId,
   inviter_id: i.inviterId,
-  created_at: new Date(i.createdAt).toISOString(),
-  expires_at: new Date(i.expireAt).toISOString(),
+  created_at: isoTime(i.createdAt),
+  expires_at: isoTime(i.expireAt),
 });
 
 const PublicInvitation = Type.Object({
@@ -125,7 +126,7 @@ export const apiV1Routes =
               organization: { id: v.organization.id, name: v.organization.name },
               workspace: v.workspace,
               role: { id: v.role.id, name: v.role.name },
-              expires_at: new Date(v.expireAt).toISOString(),
+              expires_at: isoTime(v.expireAt),
             },
             message: RETRIEVED,
           },

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DateTime, errorResponses, Nullable, Uuid } from '../../http/schemas.js';
 import type { InviteeInvitation } from '../../modules/invitations/respond.service.js';
+import { isoTime } from '../../platform/clock.js';
 import type { SurfaceContext } from '../context.js';
 
 // Seed 001: the signed-in invitee's own pending invitations, snake_case, bare JSON, problem+json errors.
@@ -26,7 +27,7 @@ const out = (i: InviteeInvitation) => ({
   organization_member_count: i.organizationMemberCount,
   inviting_user_name: i.invitingUserName,
   inviting_user_avatar_url: i.invitingUserAvatarUrl,
-  expiration_date: new Date(i.expirationDate).toISOString(),
+  expiration_date: isoTime(i.expirationDate),
 });
 
 const IdParams = Type.Object({ invitation_id: Uuid('ID of the invitation.') });
