@@ -58,7 +58,7 @@ export interface WorkspaceMembershipsTable {
 }
 
 export type StoredInvitationStatus = 'pending' | 'accepted' | 'declined' | 'revoked' | 'expired';
-export type DeliveryStatus = 'none' | 'queued' | 'sent' | 'retrying' | 'failed';
+export type DeliveryStatus = 'none' | 'queued' | 'sent' | 'retrying' | 'failed' | 'cancelled';
 
 export interface InvitationsTable {
   id: string;

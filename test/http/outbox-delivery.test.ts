@@ -288,6 +288,30 @@ for (const dialect of dialects()) {
       );
     });
 
+    it('a revoke while mail is still retrying cancels it, and delivery says cancelled', async () => {
+      await sink.up();
+      t = await createMailApp(dialect, { SMTP_URL: sink.url });
+      const s = await setup(t);
+      await sink.down();
+      const dave = await s.invite('dave@example.com');
+      await waitFor(async () => (await s.delivery(dave.id)).status === 'retrying', 'dave retrying');
+      const revoked = await s.owner.delete(`/v1/organizations/${s.orgId}/invitations/${dave.id}`);
+      assert.equal(revoked.statusCode, 204);
+      assert.equal((await s.delivery(dave.id)).status, 'cancelled');
+      assert.equal((await s.outboxRows(dave.id))[0]?.status, 'cancelled');
+      await sink.up();
+      // a delivered one keeps `sent` when it is revoked later
+      const erin = await s.invite('erin@example.com');
+      await waitFor(async () => (await s.delivery(erin.id)).status === 'sent', 'erin sent');
+      await s.owner.delete(`/v1/organizations/${s.orgId}/invitations/${erin.id}`);
+      assert.equal((await s.delivery(erin.id)).status, 'sent');
+      assert.equal(
+        sink.received.filter((m) => m.envelopeTo[0] === 'dave@example.com').length,
+        0,
+        'the revoked invitation is never mailed',
+      );
+    });
+
     it('does not let admin-controlled names inject headers or HTML', async () => {
       await sink.up();
       t = await createMailApp(dialect, { SMTP_URL: sink.url });

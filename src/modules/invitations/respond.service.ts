@@ -1,7 +1,7 @@
 import type { Db } from '../../db/create-db.js';
 import { type Executor, inTransaction } from '../../db/tx.js';
 import { commonErrors } from '../../errors.js';
-import { cancelUndelivered } from '../../outbox/outbox.repository.js';
+import { cancelDelivery } from '../../outbox/outbox.repository.js';
 import type { Clock } from '../../platform/clock.js';
 import { looksLikeInvitationToken, sha256Hex } from '../../platform/crypto.js';
 import type { Ids } from '../../platform/ids.js';
@@ -147,7 +147,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
           created_at: now,
         });
       }
-      await cancelUndelivered(trx, target.id);
+      await cancelDelivery(trx, target.id);
       const membership = await findMembershipWithRole(trx, target.organization_id, principal.userId);
       if (!membership) throw new Error('membership missing after accept');
       return {
@@ -167,7 +167,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         requireUnexpired: true,
       });
       if (!won) await lostRace(trx, target.id, now);
-      await cancelUndelivered(trx, target.id);
+      await cancelDelivery(trx, target.id);
     });
   }
 

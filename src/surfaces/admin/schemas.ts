@@ -73,7 +73,7 @@ export const UpdateRole = Type.Object(
 );
 
 export const Delivery = Type.Object({
-  status: Type.Enum(['none', 'queued', 'sent', 'retrying', 'failed']),
+  status: Type.Enum(['none', 'queued', 'sent', 'retrying', 'failed', 'cancelled']),
   attempts: Type.Integer({ minimum: 0 }),
   lastAttemptAt: Nullable(DateTime()),
   lastError: Nullable(Type.String()),
