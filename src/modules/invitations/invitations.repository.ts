@@ -72,13 +72,24 @@ function page(q: Base, opts: ListOptions): Base {
   return query.orderBy('i.created_at', 'desc').orderBy('i.id', 'desc').limit(opts.limit);
 }
 
-const firstPage = precompiled((db: Executor, organizationId: string, limit: number) =>
-  base(db)
-    .where('i.organization_id', '=', organizationId)
-    .orderBy('i.created_at', 'desc')
-    .orderBy('i.id', 'desc')
-    .limit(limit),
-);
+/** The first page, precompiled once per page size: SQLite plans `limit 101` better than `limit ?`. */
+const firstPages = new Map<number, (db: Executor, organizationId: string) => Promise<InvitationRow[]>>();
+
+function firstPage(db: Executor, organizationId: string, limit: number): Promise<InvitationRow[]> {
+  let run = firstPages.get(limit);
+  if (!run) {
+    // page sizes are validated (1-200, plus one to look ahead), so this holds a few hundred at most
+    run = precompiled((d: Executor, org: string) =>
+      base(d)
+        .where('i.organization_id', '=', org)
+        .orderBy('i.created_at', 'desc')
+        .orderBy('i.id', 'desc')
+        .limit(sql.lit(limit)),
+    );
+    firstPages.set(limit, run);
+  }
+  return run(db, organizationId);
+}
 
 export interface ListOptions {
   status?: EffectiveStatus;
@@ -93,7 +104,9 @@ export function listOrganizationInvitations(
   opts: ListOptions,
 ): Promise<InvitationRow[]> {
   // the common case (first page, no status filter) runs precompiled
-  if (!opts.status && !opts.cursor) return firstPage(db, organizationId, opts.limit);
+  if (!opts.status && !opts.cursor && Number.isInteger(opts.limit) && opts.limit > 0 && opts.limit <= 201) {
+    return firstPage(db, organizationId, opts.limit);
+  }
   return page(base(db).where('i.organization_id', '=', organizationId), opts).execute();
 }
 
@@ -157,12 +170,16 @@ function inviteeQuery(db: Executor, email: string, now: number) {
       'i.expire_at',
     ])
     .where('i.email', '=', email)
-    .where('i.status', '=', 'pending')
+    .where('i.status', '=', sql.lit('pending'))
     .where('i.expire_at', '>', now);
 }
 
+// Constants as literals, not parameters: with `status = ?` or `limit ?` SQLite ran this query about
+// three times slower (100 vs 34 us for three rows on the bench machine).
+const INVITEE_LIMIT = sql.lit(200);
+
 const inviteeList = precompiled((db: Executor, email: string, now: number) =>
-  inviteeQuery(db, email, now).orderBy('i.created_at', 'desc').orderBy('i.id', 'desc').limit(200),
+  inviteeQuery(db, email, now).orderBy('i.created_at', 'desc').orderBy('i.id', 'desc').limit(INVITEE_LIMIT),
 );
 
 /** The invitee's pending, unexpired invitations with what the seed 001 view shows (one query, no N+1). */
@@ -172,7 +189,7 @@ export function listForInvitee(db: Executor, email: string, now: number, id?: st
     .where('i.id', '=', id)
     .orderBy('i.created_at', 'desc')
     .orderBy('i.id', 'desc')
-    .limit(200)
+    .limit(INVITEE_LIMIT)
     .execute();
 }
 
@@ -195,7 +212,7 @@ const pendingFor = precompiled((db: Executor, organizationId: string, email: str
     .where('organization_id', '=', organizationId)
     .where('email', '=', email)
     .where('status', '=', sql.lit('pending'))
-    .limit(1),
+    .limit(sql.lit(1)),
 );
 
 export async function findPending(db: Executor, organizationId: string, email: string) {

@@ -169,8 +169,8 @@ const memberWithEmail = precompiled((db: Executor, organizationId: string, email
     .select('m.id')
     .where('m.organization_id', '=', organizationId)
     .where('u.email', '=', email)
-    .where('u.email_verified', '=', 1)
-    .limit(1),
+    .where('u.email_verified', '=', sql.lit(1))
+    .limit(sql.lit(1)),
 );
 
 // Roles
