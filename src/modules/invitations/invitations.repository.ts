@@ -122,26 +122,45 @@ export function listScopedInvitations(
   return page(q, opts).execute();
 }
 
-/** An invitation with what a person is shown about it: organization, workspace, role, inviter. */
-export function invitationFacts(db: Executor) {
+/** The joins behind what a person is shown about an invitation: organization, workspace, role, inviter. */
+function withFacts(db: Executor) {
   return db
     .selectFrom('invitations as i')
     .innerJoin('roles as r', 'r.id', 'i.role_id')
     .innerJoin('organizations as o', 'o.id', 'i.organization_id')
     .leftJoin('workspaces as w', 'w.id', 'i.workspace_id')
-    .innerJoin('users as u', 'u.id', 'i.inviter_id')
-    .select([
-      ...COLUMNS,
-      'o.name as organization_name',
-      'o.logo_url as organization_logo_url',
-      'w.name as workspace_name',
-      'u.name as inviter_name',
-      'u.email as inviter_email',
-    ]);
+    .innerJoin('users as u', 'u.id', 'i.inviter_id');
 }
 
+const FACTS = [
+  'o.name as organization_name',
+  'o.logo_url as organization_logo_url',
+  'w.name as workspace_name',
+  'u.name as inviter_name',
+  'u.email as inviter_email',
+] as const;
+
+/** An invitation with what a person is shown about it: organization, workspace, role, inviter. */
+export function invitationFacts(db: Executor) {
+  return withFacts(db).select([...COLUMNS, ...FACTS]);
+}
+
+/** What a token holder is shown and what accept needs: no delivery or audit columns (fewer values per lookup). */
 const byTokenHash = precompiled((db: Executor, tokenHash: string) =>
-  invitationFacts(db).where('i.token_hash', '=', tokenHash),
+  withFacts(db)
+    .select([
+      'i.id',
+      'i.organization_id',
+      'i.workspace_id',
+      'i.email',
+      'i.role_id',
+      'r.key as role_key',
+      'r.name as role_name',
+      'i.status',
+      'i.expire_at',
+      ...FACTS,
+    ])
+    .where('i.token_hash', '=', tokenHash),
 );
 
 export async function findByTokenHash(db: Executor, tokenHash: string) {
