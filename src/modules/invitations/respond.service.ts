@@ -66,6 +66,7 @@ type Target = {
   workspace_id: string | null;
   email: string;
   role_id: string;
+  role_key: string;
 };
 
 export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
@@ -129,7 +130,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         requireUnexpired: true,
       });
       if (!won) await lostRace(trx, target.id, now);
-      await insertMembership(trx, {
+      const joined = await insertMembership(trx, {
         id: ids.uuid(),
         organization_id: target.organization_id,
         user_id: principal.userId,
@@ -148,13 +149,18 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         });
       }
       await cancelDelivery(trx, target.id);
-      const membership = await findMembershipWithRole(trx, target.organization_id, principal.userId);
-      if (!membership) throw new Error('membership missing after accept');
+      // a member by another path keeps the role they have: then it is read, else it is the invitation's
+      let role = target.role_key;
+      if (!joined) {
+        const membership = await findMembershipWithRole(trx, target.organization_id, principal.userId);
+        if (!membership) throw new Error('membership missing after accept');
+        role = membership.role_key;
+      }
       return {
         organizationId: target.organization_id,
         workspaceId: target.workspace_id,
         userId: principal.userId,
-        role: membership.role_key,
+        role,
       };
     });
   }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { precompiled, precompiledResult } from '../../db/precompiled.js';
+import { affected, precompiled, precompiledResult } from '../../db/precompiled.js';
 import type { OrganizationsTable, RolesTable, WorkspacesTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 
@@ -131,8 +131,9 @@ const membershipInsert = precompiledResult((db: Executor, row: MembershipRow) =>
     .onConflict((oc) => oc.columns(['organization_id', 'user_id']).doNothing()),
 );
 
-export async function insertMembership(db: Executor, row: MembershipRow): Promise<void> {
-  await membershipInsert(db, row);
+/** Inserts the membership unless the user is already a member; true when this call inserted it. */
+export async function insertMembership(db: Executor, row: MembershipRow): Promise<boolean> {
+  return affected(await membershipInsert(db, row)) === 1;
 }
 
 export async function insertWorkspaceMembership(

@@ -27,9 +27,11 @@ const insertIfAbsent = precompiledResult(
     db
       .insertInto('users')
       .values(row)
-      .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing()),
+      .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing())
+      .returningAll(),
 );
 
+/** Inserts the user unless (issuer, subject) exists; returns the row when this call inserted it. */
 export async function insertUserIfAbsent(
   db: Executor,
   row: {
@@ -42,8 +44,8 @@ export async function insertUserIfAbsent(
     picture: string | null;
     created_at: number;
   },
-): Promise<void> {
-  await insertIfAbsent(db, { ...row, updated_at: row.created_at });
+) {
+  return (await insertIfAbsent(db, { ...row, updated_at: row.created_at })).rows[0];
 }
 
 export async function updateUserProfile(

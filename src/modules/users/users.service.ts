@@ -41,14 +41,15 @@ export function createUsersService(deps: {
         id = await inTransaction(db, async (trx) => {
           let row = await findUserByIdentity(trx, identity.issuer, identity.subject);
           if (!row) {
-            await insertUserIfAbsent(trx, {
-              id: ids.uuid(),
-              issuer: identity.issuer,
-              subject: identity.subject,
-              ...profile,
-              created_at: clock.now(),
-            });
-            row = await findUserByIdentity(trx, identity.issuer, identity.subject);
+            // a concurrent first request for the same identity may win the insert: then read its row
+            row =
+              (await insertUserIfAbsent(trx, {
+                id: ids.uuid(),
+                issuer: identity.issuer,
+                subject: identity.subject,
+                ...profile,
+                created_at: clock.now(),
+              })) ?? (await findUserByIdentity(trx, identity.issuer, identity.subject));
             if (!row) throw new Error('user vanished after insert');
           }
           const stored = {
