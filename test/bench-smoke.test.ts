@@ -63,7 +63,7 @@ for (const dialect of dialects()) {
         assert.equal(r.wrongStatus, 0, what);
         assert.equal(r.errors, 0, what);
         assert.equal(r.badBodies, 0, what);
-        if (r.scenario !== 'ceiling-commit') assert.ok(r.checked > 0, `no body checked: ${what}`);
+        if (!r.scenario.startsWith('ceiling-commit')) assert.ok(r.checked > 0, `no body checked: ${what}`);
         assert.ok(r.rssMb > 0, what);
         for (const key of ['scenario', 'reqPerSec', 'p50Ms', 'p99Ms', 'non2xx', 'errors', 'rssMb'])
           assert.ok(
