@@ -83,7 +83,6 @@ function groupOf(db: Db): Group {
 }
 
 async function drain(db: Db, group: Group): Promise<void> {
-  group.running = true;
   try {
     while (group.queue.length > 0) {
       const jobs = group.queue.splice(0, MAX_GROUP);

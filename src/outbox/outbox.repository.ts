@@ -1,6 +1,6 @@
 import { type Insertable, sql } from 'kysely';
 import { precompiled, precompiledResult } from '../db/precompiled.js';
-import type { DeliveryStatus, OutboxStatus, OutboxTable } from '../db/schema.js';
+import type { OutboxStatus, OutboxTable } from '../db/schema.js';
 import type { Executor } from '../db/tx.js';
 import { invitationFacts } from '../modules/invitations/invitations.repository.js';
 
@@ -47,23 +47,6 @@ export async function enqueueInvitationEmail(
 export async function cancelUndelivered(db: Executor, invitationId: string): Promise<void> {
   await cancel(db, invitationId);
 }
-
-/**
- * The invitation reached a final state (accepted, declined, revoked): its undelivered mail is
- * cancelled, and its `delivery` says so instead of staying `queued` or `retrying` for ever.
- */
-export async function cancelDelivery(db: Executor, invitationId: string): Promise<void> {
-  await markDeliveryCancelled(db, invitationId);
-  await cancel(db, invitationId);
-}
-
-const markDeliveryCancelled = precompiledResult((db: Executor, invitationId: string) =>
-  db
-    .updateTable('invitations')
-    .set({ delivery_status: 'cancelled' })
-    .where('id', '=', invitationId)
-    .where('delivery_status', 'in', [sql.lit<DeliveryStatus>('queued'), sql.lit<DeliveryStatus>('retrying')]),
-);
 
 const cancel = precompiledResult((db: Executor, invitationId: string) =>
   db
@@ -168,7 +151,7 @@ export async function lockInvitations(db: Executor, invitationIds: string[]): Pr
   await db
     .selectFrom('invitations')
     .select('id')
-    .where('id', 'in', [...new Set(invitationIds)].sort())
+    .where('id', 'in', invitationIds)
     .orderBy('id')
     .forUpdate()
     .execute();

@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
 import { affected, precompiled, precompiledResult } from '../../db/precompiled.js';
-import type { InvitationsTable } from '../../db/schema.js';
+import type { DeliveryStatus, InvitationsTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 import { organizationIdsWithPermission } from '../organizations/organizations.repository.js';
 import type { Cursor, EffectiveStatus, InvitationRow } from './invitation.model.js';
 
-const COLUMNS = [
+/** What identifies an invitation and its role: every read of one starts with these. */
+const CORE = [
   'i.id',
   'i.organization_id',
   'i.workspace_id',
@@ -13,6 +14,10 @@ const COLUMNS = [
   'i.role_id',
   'r.key as role_key',
   'r.name as role_name',
+] as const;
+
+const COLUMNS = [
+  ...CORE,
   'i.inviter_id',
   'i.status',
   'i.created_at',
@@ -148,18 +153,7 @@ export function invitationFacts(db: Executor) {
 /** What a token holder is shown and what accept needs: no delivery or audit columns (fewer values per lookup). */
 const byTokenHash = precompiled((db: Executor, tokenHash: string) =>
   withFacts(db)
-    .select([
-      'i.id',
-      'i.organization_id',
-      'i.workspace_id',
-      'i.email',
-      'i.role_id',
-      'r.key as role_key',
-      'r.name as role_name',
-      'i.status',
-      'i.expire_at',
-      ...FACTS,
-    ])
+    .select([...CORE, 'i.status', 'i.expire_at', ...FACTS])
     .where('i.token_hash', '=', tokenHash),
 );
 
@@ -271,7 +265,14 @@ function transitionQuery(to: 'accepted' | 'declined' | 'revoked', requireUnexpir
   return precompiledResult((db: Executor, id: string, actorId: string, now: number) => {
     const q = db
       .updateTable('invitations')
-      .set({ status: to, [at[to]]: now, [actor[to]]: actorId, updated_at: now })
+      .set({
+        status: to,
+        [at[to]]: now,
+        [actor[to]]: actorId,
+        updated_at: now,
+        // mail not out yet is cancelled with the link (cancelUndelivered): delivery says so
+        delivery_status: sql<DeliveryStatus>`case when delivery_status in ('queued', 'retrying') then 'cancelled' else delivery_status end`,
+      })
       .where('id', '=', id)
       .where('status', '=', 'pending');
     return requireUnexpired ? q.where('expire_at', '>', now) : q;

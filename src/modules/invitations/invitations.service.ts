@@ -3,7 +3,7 @@ import type { Db } from '../../db/create-db.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { type Executor, inTransaction } from '../../db/tx.js';
 import { commonErrors } from '../../errors.js';
-import { cancelDelivery, cancelUndelivered, enqueueInvitationEmail } from '../../outbox/outbox.repository.js';
+import { cancelUndelivered, enqueueInvitationEmail } from '../../outbox/outbox.repository.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Counters } from '../../platform/counters.js';
 import { type Sealer, sha256Hex } from '../../platform/crypto.js';
@@ -204,7 +204,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
         if (!(await findInvitation(trx, organizationId, id))) return false;
         // conditional update: only a stored-pending row can be revoked, once
         const ok = await transition(trx, id, 'revoked', principal.userId, now, { requireUnexpired: false });
-        if (ok) await cancelDelivery(trx, id);
+        if (ok) await cancelUndelivered(trx, id);
         return ok;
       });
       if (!done) await notPendingOrMissing(organizationId, id);

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/create-db.js';
 import { type Executor, inTransaction } from '../../db/tx.js';
 import { commonErrors } from '../../errors.js';
-import { cancelDelivery } from '../../outbox/outbox.repository.js';
+import { cancelUndelivered } from '../../outbox/outbox.repository.js';
 import type { Clock } from '../../platform/clock.js';
 import { looksLikeInvitationToken, sha256Hex } from '../../platform/crypto.js';
 import type { Ids } from '../../platform/ids.js';
@@ -148,7 +148,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
           created_at: now,
         });
       }
-      await cancelDelivery(trx, target.id);
+      await cancelUndelivered(trx, target.id);
       // a member by another path keeps the role they have: then it is read, else it is the invitation's
       let role = target.role_key;
       if (!joined) {
@@ -173,7 +173,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         requireUnexpired: true,
       });
       if (!won) await lostRace(trx, target.id, now);
-      await cancelDelivery(trx, target.id);
+      await cancelUndelivered(trx, target.id);
     });
   }
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { affected, precompiled, precompiledResult } from '../../db/precompiled.js';
-import type { OrganizationsTable, RolesTable, WorkspacesTable } from '../../db/schema.js';
+import type { MembershipsTable, OrganizationsTable, RolesTable, WorkspacesTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 
 export function findOrganization(db: Executor, id: string) {
@@ -115,16 +115,7 @@ export async function deleteMember(db: Executor, organizationId: string, userId:
     .execute();
 }
 
-interface MembershipRow {
-  id: string;
-  organization_id: string;
-  user_id: string;
-  role_id: string;
-  source_invitation_id: string | null;
-  created_at: number;
-}
-
-const membershipInsert = precompiledResult((db: Executor, row: MembershipRow) =>
+const membershipInsert = precompiledResult((db: Executor, row: MembershipsTable) =>
   db
     .insertInto('memberships')
     .values(row)
@@ -132,7 +123,7 @@ const membershipInsert = precompiledResult((db: Executor, row: MembershipRow) =>
 );
 
 /** Inserts the membership unless the user is already a member; true when this call inserted it. */
-export async function insertMembership(db: Executor, row: MembershipRow): Promise<boolean> {
+export async function insertMembership(db: Executor, row: MembershipsTable): Promise<boolean> {
   return affected(await membershipInsert(db, row)) === 1;
 }
 

@@ -1,4 +1,5 @@
 import { precompiled, precompiledResult } from '../../db/precompiled.js';
+import type { UsersTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 
 const byIdentity = precompiled((db: Executor, issuer: string, subject: string) =>
@@ -9,42 +10,16 @@ export async function findUserByIdentity(db: Executor, issuer: string, subject: 
   return (await byIdentity(db, issuer, subject))[0];
 }
 
-const insertIfAbsent = precompiledResult(
-  (
-    db: Executor,
-    row: {
-      id: string;
-      issuer: string;
-      subject: string;
-      email: string | null;
-      email_verified: number;
-      name: string | null;
-      picture: string | null;
-      created_at: number;
-      updated_at: number;
-    },
-  ) =>
-    db
-      .insertInto('users')
-      .values(row)
-      .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing())
-      .returningAll(),
+const insertIfAbsent = precompiledResult((db: Executor, row: UsersTable) =>
+  db
+    .insertInto('users')
+    .values(row)
+    .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing())
+    .returningAll(),
 );
 
 /** Inserts the user unless (issuer, subject) exists; returns the row when this call inserted it. */
-export async function insertUserIfAbsent(
-  db: Executor,
-  row: {
-    id: string;
-    issuer: string;
-    subject: string;
-    email: string | null;
-    email_verified: number;
-    name: string | null;
-    picture: string | null;
-    created_at: number;
-  },
-) {
+export async function insertUserIfAbsent(db: Executor, row: Omit<UsersTable, 'updated_at'>) {
   return (await insertIfAbsent(db, { ...row, updated_at: row.created_at })).rows[0];
 }
 
