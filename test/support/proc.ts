@@ -73,8 +73,9 @@ export function spawnNode(script: string, args: string[], env: Record<string, st
   child.stderr?.on('data', (c: Buffer) => {
     out += c.toString();
   });
+  // 'close', not 'exit': it comes after the child's output has been read to the end
   const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+    child.on('close', (code, signal) => resolve(code ?? signal ?? -1)),
   );
   return { child, output: () => out, exited };
 }
