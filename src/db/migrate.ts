@@ -1,12 +1,14 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_outbox_due_indexes.js';
+import * as m0003 from './migrations/0003_pending_email_index.js';
 import type { Database } from './schema.js';
 
 // Migrations are imported statically so the same list runs from `npm start`, the CLI and tests.
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_due_indexes': m0002,
+  '0003_pending_email_index': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
