@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createOutbox } from './outbox/wiring.js';
+import { boundHeapGrowth } from './platform/heap.js';
 import { appDeps, buildApp, createRuntime } from './runtime.js';
 
 // Composition root: loadConfig → database → migrate → buildApp → listen; graceful close on signals.
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  boundHeapGrowth();
   const rt = await createRuntime(config);
   const outbox = createOutbox(rt);
   const app = await buildApp(appDeps(rt, { plugins: [outbox.plugin], onMailQueued: outbox.wake }));

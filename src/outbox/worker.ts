@@ -3,6 +3,7 @@ import { createDb } from '../db/create-db.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { systemClock } from '../platform/clock.js';
 import { createSealer } from '../platform/crypto.js';
+import { boundHeapGrowth } from '../platform/heap.js';
 import { resolveSecret } from '../platform/secret.js';
 import { createLogger } from '../runtime.js';
 import { createOutbox } from './wiring.js';
@@ -26,6 +27,7 @@ export async function runWorker(config: Config): Promise<number> {
     );
     return 2;
   }
+  boundHeapGrowth();
   const logger = createLogger(config);
   const db = createDb(config.database, logger);
   try {
