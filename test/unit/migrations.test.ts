@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { createDb, type Db } from '../../src/db/create-db.js';
+import { isUniqueViolation } from '../../src/db/errors.js';
+import { migrateTo, migrateToLatest } from '../../src/db/migrate.js';
+import { newPendingInvitation } from '../../src/modules/invitations/invitation.model.js';
+import { sha256Hex } from '../../src/platform/crypto.js';
+import { uuidv7 } from '../../src/platform/ids.js';
+import { dialects, freshDatabase } from '../support/db.js';
+
+// The upgrade path: a database holding rows under an older schema migrates to the latest one (and
+// back) with its rows and its one-pending rule intact.
+
+const BEFORE_0003 = '0002_outbox_due_indexes';
+
+for (const dialect of dialects()) {
+  describe(`[${dialect}] migrations on a database with rows`, () => {
+    let db: Db;
+    const orgs = [uuidv7(), uuidv7()];
+    const roles = [uuidv7(), uuidv7()];
+    const user = uuidv7();
+    let n = 0;
+
+    const invitation = (org: number, email: string) =>
+      newPendingInvitation({
+        id: uuidv7(),
+        organization_id: orgs[org] as string,
+        workspace_id: null,
+        email,
+        role_id: roles[org] as string,
+        inviter_id: user,
+        token_hash: sha256Hex(`token-${n++}`),
+        created_at: 1_000 + n,
+        expire_at: 10_000_000,
+        delivery_status: 'none',
+      });
+    const insert = (org: number, email: string) =>
+      db.kysely.insertInto('invitations').values(invitation(org, email)).execute();
+
+    const invitationIndexes = async (): Promise<string[]> => {
+      const q =
+        dialect === 'sqlite'
+          ? sql<{
+              name: string;
+            }>`select name from sqlite_master where type = 'index' and tbl_name = 'invitations' and sql is not null`
+          : sql<{
+              name: string;
+            }>`select indexname as name from pg_indexes where tablename = 'invitations' and schemaname = current_schema()`;
+      return (await q.execute(db.kysely)).rows.map((r) => r.name).sort();
+    };
+
+    before(async () => {
+      db = createDb((await freshDatabase(dialect)).database, { error: () => undefined });
+      await migrateTo(db.kysely, BEFORE_0003);
+      for (const [i, id] of orgs.entries()) {
+        await db.kysely
+          .insertInto('organizations')
+          .values({ id, name: `Org ${i}`, logo_url: null, created_at: 1, updated_at: 1 })
+          .execute();
+        await db.kysely
+          .insertInto('roles')
+          .values({
+            id: roles[i] as string,
+            organization_id: id,
+            key: 'member',
+            name: 'Member',
+            permissions: '',
+            created_at: 1,
+            updated_at: 1,
+          })
+          .execute();
+      }
+      await db.kysely
+        .insertInto('users')
+        .values({
+          id: user,
+          issuer: 'iss',
+          subject: 'sub',
+          email: 'owner@example.com',
+          email_verified: 1,
+          name: null,
+          picture: null,
+          created_at: 1,
+          updated_at: 1,
+        })
+        .execute();
+      await insert(0, 'a@example.com');
+      await insert(1, 'a@example.com');
+      await insert(0, 'b@example.com');
+      await db.kysely
+        .updateTable('invitations')
+        .set({ status: 'revoked', revoked_at: 5, revoked_by: user })
+        .where('email', '=', 'b@example.com')
+        .execute();
+    });
+    after(() => db.close());
+
+    it('0003 keeps the rows and the one-pending rule, with one index for both email lookups', async () => {
+      assert.ok((await invitationIndexes()).includes('invitations_email_idx'));
+      assert.deepEqual(await migrateToLatest(db.kysely), ['0003_pending_email_index']);
+      const indexes = await invitationIndexes();
+      assert.ok(indexes.includes('invitations_one_pending_idx'));
+      assert.ok(!indexes.includes('invitations_email_idx'), indexes.join(', '));
+
+      const count = await db.kysely
+        .selectFrom('invitations')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(count.n), 3);
+      // a second pending row for the same (organization, email) is refused under the same rule
+      await assert.rejects(
+        () => insert(0, 'a@example.com'),
+        (err) =>
+          isUniqueViolation(err, dialect === 'sqlite' ? 'organization_id' : 'invitations_one_pending_idx'),
+      );
+      // a revoked row does not hold the slot; another organization has its own
+      await insert(0, 'b@example.com');
+      await insert(1, 'b@example.com');
+    });
+
+    it('0003 goes down again with the rows kept', async () => {
+      await migrateTo(db.kysely, BEFORE_0003);
+      assert.ok((await invitationIndexes()).includes('invitations_email_idx'));
+      await assert.rejects(
+        () => insert(1, 'b@example.com'),
+        (err) => isUniqueViolation(err),
+      );
+      assert.deepEqual(await migrateToLatest(db.kysely), ['0003_pending_email_index']);
+    });
+  });
+}
