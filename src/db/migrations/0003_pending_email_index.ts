@@ -6,15 +6,23 @@ import { type Kysely, sql } from 'kysely';
 // (email, status) index, which every create, accept, decline and revoke also had to write on a
 // random page, goes. Same name, so the create's unique-violation check is unchanged.
 
-export async function up(db: Kysely<unknown>): Promise<void> {
+/** The one-pending rule as a partial unique index over these columns, in this order. */
+async function onePendingIndex(
+  db: Kysely<unknown>,
+  columns: ['email', 'organization_id'] | ['organization_id', 'email'],
+) {
   await db.schema.dropIndex('invitations_one_pending_idx').execute();
   await db.schema
     .createIndex('invitations_one_pending_idx')
     .on('invitations')
-    .columns(['email', 'organization_id'])
+    .columns(columns)
     .unique()
     .where(sql.ref('status'), '=', sql.lit('pending'))
     .execute();
+}
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await onePendingIndex(db, ['email', 'organization_id']);
   await db.schema.dropIndex('invitations_email_idx').execute();
 }
 
@@ -24,12 +32,5 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     .on('invitations')
     .columns(['email', 'status'])
     .execute();
-  await db.schema.dropIndex('invitations_one_pending_idx').execute();
-  await db.schema
-    .createIndex('invitations_one_pending_idx')
-    .on('invitations')
-    .columns(['organization_id', 'email'])
-    .unique()
-    .where(sql.ref('status'), '=', sql.lit('pending'))
-    .execute();
+  await onePendingIndex(db, ['organization_id', 'email']);
 }
