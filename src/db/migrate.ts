@@ -10,6 +10,7 @@ import {
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_outbox_due_indexes.js';
 import * as m0003 from './migrations/0003_pending_email_index.js';
+import * as m0004 from './migrations/0004_invitation_list_version.js';
 import type { Database } from './schema.js';
 
 // Migrations are imported statically so the same list runs from `npm start`, the CLI and tests.
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_outbox_due_indexes': m0002,
   '0003_pending_email_index': m0003,
+  '0004_invitation_list_version': m0004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -118,6 +118,12 @@ export interface SigningKeysTable {
   created_at: number;
 }
 
+/** SQLite only (migration 0004): bumped by triggers on every write that can change a list. */
+export interface InvitationListVersionsTable {
+  organization_id: string;
+  version: number;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -127,5 +133,6 @@ export interface Database {
   workspace_memberships: WorkspaceMembershipsTable;
   invitations: InvitationsTable;
   outbox: OutboxTable;
+  invitation_list_versions: InvitationListVersionsTable;
   signing_keys: SigningKeysTable;
 }

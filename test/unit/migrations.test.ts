@@ -13,6 +13,8 @@ import { dialects, freshDatabase } from '../support/db.js';
 // back) with its rows and its one-pending rule intact.
 
 const BEFORE_0003 = '0002_outbox_due_indexes';
+const M0003 = '0003_pending_email_index';
+const M0004 = '0004_invitation_list_version';
 
 for (const dialect of dialects()) {
   describe(`[${dialect}] migrations on a database with rows`, () => {
@@ -98,7 +100,7 @@ for (const dialect of dialects()) {
 
     it('0003 keeps the rows and the one-pending rule, with one index for both email lookups', async () => {
       assert.ok((await invitationIndexes()).includes('invitations_email_idx'));
-      assert.deepEqual(await migrateToLatest(db.kysely), ['0003_pending_email_index']);
+      assert.deepEqual(await migrateTo(db.kysely, M0003), [M0003]);
       const indexes = await invitationIndexes();
       assert.ok(indexes.includes('invitations_one_pending_idx'));
       assert.ok(!indexes.includes('invitations_email_idx'), indexes.join(', '));
@@ -126,7 +128,67 @@ for (const dialect of dialects()) {
         () => insert(1, 'b@example.com'),
         (err) => isUniqueViolation(err),
       );
-      assert.deepEqual(await migrateToLatest(db.kysely), ['0003_pending_email_index']);
+      assert.deepEqual(await migrateTo(db.kysely, M0003), [M0003]);
+    });
+
+    /** invitation_list_versions (SQLite only), by organization index; 0 before the first write */
+    const versions = async (): Promise<number[]> => {
+      const rows = await db.kysely.selectFrom('invitation_list_versions').selectAll().execute();
+      return orgs.map((id) => rows.find((r) => r.organization_id === id)?.version ?? 0);
+    };
+    const hasVersions = async (): Promise<boolean> => {
+      const q =
+        dialect === 'sqlite'
+          ? sql`select name from sqlite_master where name = 'invitation_list_versions'`
+          : sql`select table_name from information_schema.tables where table_schema = current_schema()
+                and table_name = 'invitation_list_versions'`;
+      return (await q.execute(db.kysely)).rows.length > 0;
+    };
+
+    it("0004 (SQLite): every write that changes an organization's list bumps its version, no other", async () => {
+      assert.deepEqual(await migrateToLatest(db.kysely), [M0004]);
+      if (dialect !== 'sqlite') {
+        // PostgreSQL keeps no counter (row locks would serialize an organization's writes)
+        assert.equal(await hasVersions(), false);
+        return;
+      }
+      assert.deepEqual(await versions(), [0, 0]);
+      /** which organizations' versions the write moved */
+      const moved = async (write: () => Promise<unknown>): Promise<boolean[]> => {
+        const before = await versions();
+        await write().catch(() => undefined);
+        return (await versions()).map((v, i) => v !== before[i]);
+      };
+      const c = () => db.kysely.updateTable('invitations').where('email', '=', 'c@example.com');
+      assert.deepEqual(await moved(() => insert(0, 'c@example.com')), [true, false]);
+      assert.deepEqual(await moved(() => c().set({ delivery_status: 'sent' }).execute()), [true, false]);
+      assert.deepEqual(
+        await moved(() => db.kysely.deleteFrom('invitations').where('email', '=', 'c@example.com').execute()),
+        [true, false],
+      );
+      // a role's name shows in the list; its permissions do not
+      const role1 = () => db.kysely.updateTable('roles').where('id', '=', roles[1] as string);
+      assert.deepEqual(await moved(() => role1().set({ name: 'Members' }).execute()), [false, true]);
+      assert.deepEqual(await moved(() => role1().set({ permissions: 'invitations:read' }).execute()), [
+        false,
+        false,
+      ]);
+      // a failed write moves nothing: the trigger's write is rolled back with it
+      await assert.rejects(() => insert(1, 'a@example.com'));
+      assert.deepEqual(await moved(() => insert(1, 'a@example.com')), [false, false]);
+    });
+
+    it('0004 goes down and up again with the rows kept', async () => {
+      assert.deepEqual(await migrateTo(db.kysely, M0003), [M0004]);
+      assert.equal(await hasVersions(), false);
+      await insert(1, 'd@example.com');
+      assert.deepEqual(await migrateToLatest(db.kysely), [M0004]);
+      assert.equal(await hasVersions(), dialect === 'sqlite');
+      const count = await db.kysely
+        .selectFrom('invitations')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(count.n), 6);
     });
   });
 }

@@ -131,6 +131,22 @@ export async function invitationPage(
   };
 }
 
+/**
+ * What a list page was computed under: the organization's list version (read before the page) and
+ * the first moment one of its pending items turns expired. While both hold, the page is unchanged.
+ */
+export interface ListStamp {
+  version: number;
+  until: number;
+}
+
+/** The first expiry among the page's pending items: the moment its derived statuses change. */
+export function pageStableUntil(items: readonly Invitation[]): number {
+  let until = Number.POSITIVE_INFINITY;
+  for (const i of items) if (i.status === 'pending' && i.expireAt < until) until = i.expireAt;
+  return until;
+}
+
 /** The row of a new pending invitation: every transition column empty, delivery as queued or none. */
 export function newPendingInvitation(
   fields: Pick<

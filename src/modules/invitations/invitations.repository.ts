@@ -115,6 +115,18 @@ export function listOrganizationInvitations(
   return page(base(db).where('i.organization_id', '=', organizationId), opts).execute();
 }
 
+/**
+ * SQLite: the organization's invitation-list version, bumped by triggers with every write that can
+ * change its list (migration 0004); 0 before the first.
+ */
+const listVersionQuery = precompiled((db: Executor, organizationId: string) =>
+  db.selectFrom('invitation_list_versions').select('version').where('organization_id', '=', organizationId),
+);
+
+export async function invitationListVersion(db: Executor, organizationId: string): Promise<number> {
+  return (await listVersionQuery(db, organizationId))[0]?.version ?? 0;
+}
+
 /** Across organizations: every row for a system admin, else the organizations where the user holds the permission. */
 export function listScopedInvitations(
   db: Executor,

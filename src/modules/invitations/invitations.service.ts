@@ -22,9 +22,11 @@ import {
   effectiveStatus,
   type Invitation,
   invitationPage,
+  type ListStamp,
   newPendingInvitation,
   type Page,
   type PageOptions,
+  pageStableUntil,
   toInvitation,
 } from './invitation.model.js';
 import { invitationErrors } from './invitations.errors.js';
@@ -33,6 +35,7 @@ import {
   findInvitationById,
   findPending,
   insertInvitation,
+  invitationListVersion,
   listOrganizationInvitations,
   markExpired,
   rotateToken,
@@ -92,6 +95,11 @@ export function createInvitationsService(deps: InvitationsDeps) {
       messageId: `<${id}@${host}>`,
       now,
     });
+  }
+
+  /** The organization's list version where the database keeps one (SQLite, migration 0004). */
+  function listVersion(organizationId: string): Promise<number | undefined> {
+    return db.dialect === 'sqlite' ? invitationListVersion(k, organizationId) : Promise.resolve(undefined);
   }
 
   async function load(organizationId: string, id: string, now: number): Promise<Invitation> {
@@ -183,10 +191,32 @@ export function createInvitationsService(deps: InvitationsDeps) {
       };
     },
 
-    /** Needs invitations:read. Newest first, keyset-paginated; expiry derived by the service clock. */
-    async list(principal: Principal, organizationId: string, opts: PageOptions): Promise<Page<Invitation>> {
+    /**
+     * Needs invitations:read. Newest first, keyset-paginated; expiry derived by the service clock.
+     * `stamp` (SQLite, no status filter; null otherwise) lets a caller keep the answered page and ask
+     * `listUnchanged` before reusing it.
+     */
+    async list(
+      principal: Principal,
+      organizationId: string,
+      opts: PageOptions,
+    ): Promise<Page<Invitation> & { stamp: ListStamp | null }> {
       await requirePermission(k, principal, organizationId, 'invitations:read');
-      return invitationPage(opts, clock.now(), (o) => listOrganizationInvitations(k, organizationId, o));
+      // Read before the page: a write landing in between leaves the stamp older than the page (the
+      // next check misses), never newer. `status=expired` gains rows as time passes, beyond what
+      // the page's own expiries tell, so filtered pages are not stamped.
+      const version = opts.status ? undefined : await listVersion(organizationId);
+      const page = await invitationPage(opts, clock.now(), (o) =>
+        listOrganizationInvitations(k, organizationId, o),
+      );
+      const stamp = version === undefined ? null : { version, until: pageStableUntil(page.items) };
+      return { ...page, stamp };
+    },
+
+    /** Needs invitations:read. Whether a page `list` stamped is still exactly what it would answer now. */
+    async listUnchanged(principal: Principal, organizationId: string, stamp: ListStamp): Promise<boolean> {
+      await requirePermission(k, principal, organizationId, 'invitations:read');
+      return clock.now() < stamp.until && (await listVersion(organizationId)) === stamp.version;
     },
 
     /** Needs invitations:read; another organization's id is 404. */
