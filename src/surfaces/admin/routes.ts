@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
+import { KeptAnswers, sendJson, serializeFor } from '../../http/kept-answers.js';
 import { errorResponses, PageQuery } from '../../http/schemas.js';
 import { encodeCursor, type ListStamp } from '../../modules/invitations/invitation.model.js';
 import type { SurfaceContext } from '../context.js';
@@ -12,36 +12,21 @@ import * as S from './schemas.js';
 
 const security = [{ bearerAuth: [] }];
 
+const errs = (...statuses: number[]) => errorResponses('problem', [400, 401, ...statuses]);
+
 /**
- * Answered invitation-list pages, by organization and query, each with the service's stamp. The
- * first page of a 100-row list costs ~0.2 ms in SQLite and as much again to map and serialize;
- * checking the stamp costs one small query (BENCHMARKS.md). Bounded; the oldest goes first.
+ * Answered invitation-list pages kept per process, by organization and query. A 100-row page costs
+ * ~0.2 ms in SQLite and as much again to map and serialize; checking its stamp, one small query
+ * (BENCHMARKS.md item 18). At most 200 rows each.
  */
 const LIST_PAGES_KEPT = 256;
-interface ListAnswer {
-  body: string;
-  link: string | undefined;
-}
-
-/** The route's own response-schema serializer (Fastify types its input as an object; a list is an array). */
-function serialize200(reply: FastifyReply, payload: unknown[]): string {
-  const serialize = reply.getSerializationFunction('200') as ((p: unknown) => string) | undefined;
-  if (!serialize) throw new Error('route has no 200 response schema');
-  return serialize(payload);
-}
-
-function sendPage(reply: FastifyReply, page: ListAnswer): FastifyReply {
-  if (page.link) reply.header('link', page.link);
-  return reply.type('application/json; charset=utf-8').send(page.body);
-}
-const errs = (...statuses: number[]) => errorResponses('problem', [400, 401, ...statuses]);
 
 export const adminRoutes =
   (ctx: SurfaceContext): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { authenticate: auth } = ctx;
     const base = '/v1/organizations';
-    const listPages = new Map<string, ListAnswer & { stamp: ListStamp }>();
+    const listPages = new KeptAnswers<ListStamp>(LIST_PAGES_KEPT);
 
     app.post(
       base,
@@ -296,24 +281,19 @@ export const adminRoutes =
         const key = `${organizationId} ${limit} ${status ?? ''} ${cursor}`;
         const kept = listPages.get(key);
         if (kept && (await ctx.invitations.listUnchanged(principal, organizationId, kept.stamp))) {
-          return sendPage(reply, kept);
+          return sendJson(reply, kept);
         }
         const page = await ctx.invitations.list(principal, organizationId, pageOptions(req.query));
-        let link: string | undefined;
+        const headers: Record<string, string> = {};
         if (page.next) {
           const q = new URLSearchParams({ limit: String(limit) });
           if (status) q.set('status', status);
           q.set('cursor', encodeCursor(page.next));
-          link = `<${ctx.publicUrl}${base}/${organizationId}/invitations?${q}>; rel="next"`;
+          headers.link = `<${ctx.publicUrl}${base}/${organizationId}/invitations?${q}>; rel="next"`;
         }
-        // serialized once by the route's response schema; kept while the service says it is unchanged
-        const answer = { body: serialize200(reply, page.items.map(invitationOut)), link };
-        listPages.delete(key);
-        if (page.stamp) {
-          if (listPages.size >= LIST_PAGES_KEPT) listPages.delete(listPages.keys().next().value as string);
-          listPages.set(key, { ...answer, stamp: page.stamp });
-        }
-        return sendPage(reply, answer);
+        const answer = { body: serializeFor(reply, 200, page.items.map(invitationOut)), headers };
+        listPages.keep(key, page.stamp, answer);
+        return sendJson(reply, answer);
       },
     );
 
