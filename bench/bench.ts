@@ -3,7 +3,7 @@
 // service's HTTP API, except the two admin-list organizations, which are bulk-inserted through Kysely
 // with the row shape the service writes (see seedBulk). Every scenario checks status codes and a
 // sample of response bodies, so a fast error never passes as a result.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -75,6 +75,9 @@ export interface ScenarioResult {
   checked: number;
   badBodies: number;
   requests: number;
+  /** CPU time (user + system) per counted request, in µs: the server's process, and this (client) process */
+  serverCpuUs?: number;
+  clientCpuUs?: number;
   note?: string;
 }
 
@@ -116,6 +119,25 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
     const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** utime + stime of a process, in seconds (/proc/<pid>/stat fields 14 and 15, in clock ticks). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces: count from the closing parenthesis
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   } catch {
     return 0;
   }
@@ -416,9 +438,14 @@ async function scenario(
       );
   }
   const rss = rssSampler(pid);
+  const serverCpu0 = cpuSeconds(pid);
+  const clientCpu0 = process.cpuUsage();
   const d = await drive(name, url, load, opts.duration, opts.connections);
+  const clientCpu = process.cpuUsage(clientCpu0);
+  const serverCpu = cpuSeconds(pid) - serverCpu0;
   const rssMb = rss.stop();
   const counted = d.result.requests.total - d.sentinels;
+  const perRequest = (seconds: number) => Math.round((seconds * 1e6) / Math.max(counted, 1));
   const out: ScenarioResult = {
     scenario: name,
     reqPerSec: Math.round(counted / Math.max(d.elapsed, 0.001)),
@@ -431,6 +458,8 @@ async function scenario(
     checked: d.checked,
     badBodies: d.badBodies,
     requests: counted,
+    serverCpuUs: perRequest(serverCpu),
+    clientCpuUs: perRequest((clientCpu.user + clientCpu.system) / 1e6),
   };
   if (d.sentinels > 0) out.note = `pool exhausted after ${d.elapsed.toFixed(1)} s; rate over that time`;
   if (d.samples.length > 0) opts.log(`  ${name}: unexpected responses: ${d.samples.join(' | ')}`);
@@ -519,15 +548,15 @@ export function markdownTable(results: ScenarioResult[]): string {
     return base ? `${(r.reqPerSec / base).toFixed(2)} of ${name}` : 'n/a';
   };
   const lines = [
-    '| scenario | req/s | p50 ms | p99 ms | non-2xx | errors | bad bodies | server RSS MB | ratio |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| scenario | req/s | p50 ms | p99 ms | non-2xx | errors | bad bodies | server RSS MB | server CPU µs/req | ratio |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const r of results) {
     let ratioText = ratio(r);
     if (r.scenario === 'admin-list-100k' && small && small.p99Ms > 0)
       ratioText += `; p99 ${(r.p99Ms / small.p99Ms).toFixed(2)}× the 1k case`;
     lines.push(
-      `| ${r.scenario} | ${fmt(r.reqPerSec)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${r.non2xx + r.wrongStatus} | ${r.errors} | ${r.badBodies}/${r.checked} | ${r.rssMb} | ${ratioText} |`,
+      `| ${r.scenario} | ${fmt(r.reqPerSec)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${r.non2xx + r.wrongStatus} | ${r.errors} | ${r.badBodies}/${r.checked} | ${r.rssMb} | ${r.serverCpuUs ?? '—'} | ${ratioText} |`,
     );
   }
   return lines.join('\n');
