@@ -139,39 +139,66 @@ export function listScopedInvitations(
   return page(q, opts).execute();
 }
 
-/** The joins behind what a person is shown about an invitation: organization, workspace, role, inviter. */
-function withFacts(db: Executor) {
+/** The joins behind what a token holder is shown: organization, workspace, role. */
+function shownJoins(db: Executor) {
   return db
     .selectFrom('invitations as i')
     .innerJoin('roles as r', 'r.id', 'i.role_id')
     .innerJoin('organizations as o', 'o.id', 'i.organization_id')
-    .leftJoin('workspaces as w', 'w.id', 'i.workspace_id')
-    .innerJoin('users as u', 'u.id', 'i.inviter_id');
+    .leftJoin('workspaces as w', 'w.id', 'i.workspace_id');
 }
 
-const FACTS = [
+/** ...and the inviter, whom the invitation page and the email name. */
+function withFacts(db: Executor) {
+  return shownJoins(db).innerJoin('users as u', 'u.id', 'i.inviter_id');
+}
+
+const SHOWN = [
   'o.name as organization_name',
   'o.logo_url as organization_logo_url',
   'w.name as workspace_name',
-  'u.name as inviter_name',
-  'u.email as inviter_email',
 ] as const;
+
+const FACTS = [...SHOWN, 'u.name as inviter_name', 'u.email as inviter_email'] as const;
 
 /** An invitation with what a person is shown about it: organization, workspace, role, inviter. */
 export function invitationFacts(db: Executor) {
   return withFacts(db).select([...COLUMNS, ...FACTS]);
 }
 
-/** What a token holder is shown and what accept needs: no delivery or audit columns (fewer values per lookup). */
-const byTokenHash = precompiled((db: Executor, tokenHash: string) =>
-  withFacts(db)
-    .select([...CORE, 'i.status', 'i.expire_at', ...FACTS])
+// By token, each caller reads only what it uses: every join is two more B-tree searches per lookup,
+// and the public preview is the hottest read there is. No delivery or audit columns.
+const TOKEN_STATE = [...CORE, 'i.status', 'i.expire_at'] as const;
+
+/** What accept and decline need: the invitation, its state and its role. */
+const targetByTokenHash = precompiled((db: Executor, tokenHash: string) =>
+  db
+    .selectFrom('invitations as i')
+    .innerJoin('roles as r', 'r.id', 'i.role_id')
+    .select(TOKEN_STATE)
     .where('i.token_hash', '=', tokenHash),
 );
 
-export async function findByTokenHash(db: Executor, tokenHash: string) {
-  return (await byTokenHash(db, tokenHash))[0];
-}
+/** What the public preview shows (seed 002): organization, workspace and role names. */
+const viewByTokenHash = precompiled((db: Executor, tokenHash: string) =>
+  shownJoins(db)
+    .select([...TOKEN_STATE, ...SHOWN])
+    .where('i.token_hash', '=', tokenHash),
+);
+
+/** What the invitation page shows: the preview and the inviter. */
+const pageByTokenHash = precompiled((db: Executor, tokenHash: string) =>
+  withFacts(db)
+    .select([...TOKEN_STATE, ...FACTS])
+    .where('i.token_hash', '=', tokenHash),
+);
+
+export const findTokenTarget = async (db: Executor, tokenHash: string) =>
+  (await targetByTokenHash(db, tokenHash))[0];
+export const findTokenView = async (db: Executor, tokenHash: string) =>
+  (await viewByTokenHash(db, tokenHash))[0];
+export const findTokenPage = async (db: Executor, tokenHash: string) =>
+  (await pageByTokenHash(db, tokenHash))[0];
 
 /** The invitee's pending, unexpired invitations with what the seed 001 view shows (one query, no N+1). */
 function inviteeQuery(db: Executor, email: string, now: number) {

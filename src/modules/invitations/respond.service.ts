@@ -22,22 +22,46 @@ import {
 } from './invitation.model.js';
 import { invitationErrors } from './invitations.errors.js';
 import {
-  findByTokenHash,
   findInvitationById,
+  findTokenPage,
+  findTokenTarget,
+  findTokenView,
   listForInvitee,
   listScopedInvitations,
   storedState,
   transition,
 } from './invitations.repository.js';
 
+/** What anyone holding the token is shown (seed 002). */
 export interface TokenView {
   id: string;
   email: string;
   organization: { id: string; name: string; logoUrl: string | null };
   workspace: { id: string; name: string } | null;
   role: { id: string; key: string; name: string };
-  inviter: { name: string | null; email: string | null };
   expireAt: number;
+}
+
+/** The invitation page shows the inviter too. */
+export interface PageView extends TokenView {
+  inviter: { name: string | null; email: string | null };
+}
+
+type ShownRow = NonNullable<Awaited<ReturnType<typeof findTokenView>>>;
+
+function tokenView(row: ShownRow): TokenView {
+  return {
+    id: row.id,
+    email: row.email,
+    organization: {
+      id: row.organization_id,
+      name: row.organization_name,
+      logoUrl: row.organization_logo_url,
+    },
+    workspace: row.workspace_id ? { id: row.workspace_id, name: row.workspace_name ?? '' } : null,
+    role: { id: row.role_id, key: row.role_key, name: row.role_name },
+    expireAt: row.expire_at,
+  };
 }
 
 export interface AcceptedMembership {
@@ -73,11 +97,18 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
   const { db, clock, ids } = deps;
   const k = db.kysely;
 
-  /** Token lookup: anything that matches nothing (malformed or unknown) is the same 404. */
-  async function byToken(token: string) {
+  /**
+   * Token lookup, reading what `find` reads: anything that matches nothing (malformed or unknown) is
+   * the same 404; a token whose invitation is no longer pending is 410.
+   */
+  async function byToken<R extends Parameters<typeof effectiveStatus>[0]>(
+    token: string,
+    find: (db: Executor, tokenHash: string) => Promise<R | undefined>,
+  ): Promise<R> {
     if (!looksLikeInvitationToken(token)) throw invitationErrors.notFound();
-    const row = await findByTokenHash(k, sha256Hex(token));
+    const row = await find(k, sha256Hex(token));
     if (!row) throw invitationErrors.notFound();
+    requireUsable(effectiveStatus(row, clock.now()));
     return row;
   }
 
@@ -186,27 +217,18 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
   return {
     /** Public, read-only: never changes state (mail scanners prefetch links). */
     async preview(token: string): Promise<TokenView> {
-      const row = await byToken(token);
-      requireUsable(effectiveStatus(row, clock.now()));
-      return {
-        id: row.id,
-        email: row.email,
-        organization: {
-          id: row.organization_id,
-          name: row.organization_name,
-          logoUrl: row.organization_logo_url,
-        },
-        workspace: row.workspace_id ? { id: row.workspace_id, name: row.workspace_name ?? '' } : null,
-        role: { id: row.role_id, key: row.role_key, name: row.role_name },
-        inviter: { name: row.inviter_name, email: row.inviter_email },
-        expireAt: row.expire_at,
-      };
+      return tokenView(await byToken(token, findTokenView));
+    },
+
+    /** The preview with the inviter, for the invitation page; read-only like preview. */
+    async pageView(token: string): Promise<PageView> {
+      const row = await byToken(token, findTokenPage);
+      return { ...tokenView(row), inviter: { name: row.inviter_name, email: row.inviter_email } };
     },
 
     /** Order: token state (404/410) → signed in (401) → verified, matching email (403) → conditional update. */
     async acceptByToken(token: string, who: PrincipalThunk): Promise<AcceptedMembership> {
-      const row = await byToken(token);
-      requireUsable(effectiveStatus(row, clock.now()));
+      const row = await byToken(token, findTokenTarget);
       const principal = await who();
       requireInvitee(principal, row.email);
       return acceptTarget(principal, row);
@@ -214,8 +236,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
 
     /** Same order as accept; wrong account or unverified email leave the invitation pending. */
     async declineByToken(token: string, who: PrincipalThunk): Promise<Invitation> {
-      const row = await byToken(token);
-      requireUsable(effectiveStatus(row, clock.now()));
+      const row = await byToken(token, findTokenTarget);
       const principal = await who();
       requireInvitee(principal, row.email);
       await declineTarget(principal, row);

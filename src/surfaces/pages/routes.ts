@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { escapeHtml, HTML_HEADERS, htmlPage } from '../../http/html.js';
-import type { TokenView } from '../../modules/invitations/respond.service.js';
+import type { PageView } from '../../modules/invitations/respond.service.js';
 import type { SurfaceContext } from '../context.js';
 
 // GET /invite/:token — the page every invitation email links to. Read-only (mail scanners prefetch
@@ -11,7 +11,7 @@ import type { SurfaceContext } from '../context.js';
 
 const e = escapeHtml;
 
-function invitationHtml(v: TokenView, token: string, publicUrl: string): string {
+function invitationHtml(v: PageView, token: string, publicUrl: string): string {
   const inviter = v.inviter.name ?? v.inviter.email ?? 'An administrator';
   const expires = new Date(v.expireAt);
   const acceptUrl = `${publicUrl}/api/v1/invitations/${token}/accept`;
@@ -48,7 +48,7 @@ export const pageRoutes =
         config: ctx.publicRateLimit ? { rateLimit: ctx.publicRateLimit } : {},
       },
       async (req, reply) => {
-        const view = await ctx.respond.preview(req.params.token);
+        const view = await ctx.respond.pageView(req.params.token);
         const title = `Invitation to ${view.organization.name}`;
         return reply
           .headers(HTML_HEADERS)
