@@ -23,9 +23,14 @@ export function createUsersService(deps: {
   const admins = new Set(deps.systemAdminEmails);
   // (issuer, sub) → user id and the profile last written; a hit with the same profile needs no query.
   const known = new Map<string, { id: string; fingerprint: string }>();
+  // The verifier hands out one Identity object per token for the token's lifetime: its principal is
+  // kept with it and answered again while `known` still holds the profile it was made from.
+  const principals = new WeakMap<Identity, { key: string; fingerprint: string; principal: Principal }>();
 
   return {
     async principalFor(identity) {
+      const kept = principals.get(identity);
+      if (kept && known.get(kept.key)?.fingerprint === kept.fingerprint) return kept.principal;
       const key = `${identity.issuer}\u0000${identity.subject}`;
       const profile = {
         email: identity.email,
@@ -66,7 +71,7 @@ export function createUsersService(deps: {
         if (known.size >= CACHE_LIMIT) known.clear();
         known.set(key, { id, fingerprint });
       }
-      return {
+      const principal: Principal = Object.freeze({
         userId: id,
         issuer: identity.issuer,
         subject: identity.subject,
@@ -77,7 +82,9 @@ export function createUsersService(deps: {
         isSystemAdmin:
           identity.scopes.includes(ADMIN_SCOPE) ||
           (identity.emailVerified && identity.email !== null && admins.has(identity.email)),
-      };
+      });
+      principals.set(identity, { key, fingerprint, principal });
+      return principal;
     },
   };
 }
