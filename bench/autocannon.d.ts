@@ -27,6 +27,7 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     requests?: AutocannonRequest[];
+    overallRate?: number;
   }
 
   export interface Histogram {

@@ -25,6 +25,11 @@ export interface BenchOptions {
   /** seconds per scenario */
   duration: number;
   connections: number;
+  /**
+   * a fixed offered load (requests/s) instead of as fast as possible: for comparing builds by the
+   * server's CPU per request, which then depends less on how fast the client is at that moment
+   */
+  rate?: number;
   db: 'sqlite' | 'postgres';
   /** seconds of warm-up before each scenario */
   warmup: number;
@@ -361,6 +366,7 @@ async function drive(
   load: Load,
   seconds: number,
   connections: number,
+  rate?: number,
 ): Promise<{
   result: AutocannonResult;
   wrongStatus: number;
@@ -416,7 +422,15 @@ async function drive(
       }
     },
   };
-  inst = autocannon({ url, connections, duration: seconds, pipelining: 1, timeout: 20, requests: [request] });
+  inst = autocannon({
+    url,
+    connections,
+    duration: seconds,
+    pipelining: 1,
+    timeout: 20,
+    requests: [request],
+    ...(rate ? { overallRate: rate } : {}),
+  });
   const result = await inst;
   const elapsed = ((exhaustedAt || performance.now()) - started) / 1000;
   void name;
@@ -431,7 +445,7 @@ async function scenario(
   pid: number,
 ): Promise<ScenarioResult> {
   if (opts.warmup > 0) {
-    const w = await drive(`${name} (warm-up)`, url, load, opts.warmup, opts.connections);
+    const w = await drive(`${name} (warm-up)`, url, load, opts.warmup, opts.connections, opts.rate);
     if (w.wrongStatus > 0 || w.result.errors > 0)
       opts.log(
         `  ${name} warm-up: ${w.wrongStatus} unexpected statuses, ${w.result.errors} errors: ${w.samples.join(' | ')}`,
@@ -440,7 +454,7 @@ async function scenario(
   const rss = rssSampler(pid);
   const serverCpu0 = cpuSeconds(pid);
   const clientCpu0 = process.cpuUsage();
-  const d = await drive(name, url, load, opts.duration, opts.connections);
+  const d = await drive(name, url, load, opts.duration, opts.connections, opts.rate);
   const clientCpu = process.cpuUsage(clientCpu0);
   const serverCpu = cpuSeconds(pid) - serverCpu0;
   const rssMb = rss.stop();
@@ -588,13 +602,14 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     duration: opts.duration,
     warmup: opts.warmup,
     connections: opts.connections,
+    ...(opts.rate ? { offeredRate: opts.rate } : {}),
     rateLimitPublic: 'off',
     inviteQuotaOrg: 'off',
     inviteQuotaRecipient: 'off',
     logLevel: 'warn',
   };
   opts.log(
-    `admit bench: ${db.describe}; ${opts.duration} s per scenario after ${opts.warmup} s warm-up, ${opts.connections} connections; ` +
+    `admit bench: ${db.describe}; ${opts.duration} s per scenario after ${opts.warmup} s warm-up, ${opts.connections} connections${opts.rate ? `, offered load fixed at ${opts.rate} req/s` : ''}; ` +
       'RATE_LIMIT_PUBLIC=off INVITE_QUOTA_ORG=off INVITE_QUOTA_RECIPIENT=off LOG_LEVEL=warn (rate limits and quotas off for the run)',
   );
   const results: ScenarioResult[] = [];

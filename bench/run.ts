@@ -1,4 +1,4 @@
-// `npm run bench [-- --duration 10 --connections 50 --db sqlite|postgres --warmup 2 --only preview,create
+// `npm run bench [-- --duration 10 --connections 50 --rate R --db sqlite|postgres --warmup 2 --only preview,create
 //  --cpu-prof DIR]`: one JSON line per scenario on stdout, then a Markdown table with the ratios.
 // Progress and settings go to stderr. See bench/bench.ts and BENCHMARKS.md.
 import { parseArgs } from 'node:util';
@@ -8,6 +8,7 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string' },
     connections: { type: 'string' },
+    rate: { type: 'string' },
     db: { type: 'string' },
     warmup: { type: 'string' },
     only: { type: 'string' },
@@ -38,6 +39,7 @@ if (db !== 'sqlite' && db !== 'postgres') {
 const report = await runBench({
   duration: num('duration', values.duration, DEFAULTS.duration),
   connections: num('connections', values.connections, DEFAULTS.connections),
+  ...(values.rate ? { rate: num('rate', values.rate, 0) } : {}),
   warmup: num('warmup', values.warmup, DEFAULTS.warmup),
   invitees: num('invitees', values.invitees, DEFAULTS.invitees),
   bigOrg: num('big-org', values['big-org'], DEFAULTS.bigOrg),
