@@ -11,6 +11,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
+import { batchReads } from './read-batch.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -100,6 +101,7 @@ export function createDb(database: Config['database'], logger: DbLogger, pool: P
     conn.pragma('busy_timeout = 5000');
     conn.pragma('foreign_keys = ON');
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedStatements(conn) }) });
+    batchReads(kysely);
     return {
       kysely,
       dialect: 'sqlite',

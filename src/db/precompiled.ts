@@ -1,4 +1,5 @@
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
+import { readBatcherOf } from './read-batch.js';
 import type { Executor } from './tx.js';
 
 type Slot = number | { arg: number; key: string } | { value: unknown };
@@ -8,6 +9,7 @@ interface Entry<R> {
   slots: Slot[];
   /** for each argument passed as a record: its keys, in order, at compile time */
   shapes: (string[] | undefined)[];
+  select: boolean;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -63,7 +65,7 @@ export function precompiledResult<A extends unknown[], R>(
       const slot = typeof p === 'string' ? where.get(p) : undefined;
       return slot === undefined ? { value: p } : slot;
     });
-    return { query, slots, shapes };
+    return { query, slots, shapes, select: query.query.kind === 'SelectQueryNode' };
   };
   return (db: Executor, ...args: A): Promise<QueryResult<R>> => {
     const adapter = db.getExecutor().adapter;
@@ -84,7 +86,10 @@ export function precompiledResult<A extends unknown[], R>(
           ? (args[s.arg] as Record<string, unknown>)[s.key]
           : s.value,
     );
-    return db.executeQuery<R>({ ...entry.query, parameters });
+    const query = { ...entry.query, parameters };
+    // a SELECT on the SQLite root handle joins the read batch of this turn (read-batch.ts)
+    const batch = entry.select ? readBatcherOf(db) : undefined;
+    return batch ? batch.read(query) : db.executeQuery<R>(query);
   };
 }
 
