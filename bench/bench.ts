@@ -202,6 +202,15 @@ function firstLine(child: ChildProcess): Promise<string> {
   });
 }
 
+/**
+ * The Node.js flags of `npm start` (package.json's start script, e.g. the young generation's size),
+ * so the benchmarked server runs as it is started in use.
+ */
+function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 // ---------------------------------------------------------------------------------------- database
 
 interface BenchDb {
@@ -607,6 +616,7 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     inviteQuotaOrg: 'off',
     inviteQuotaRecipient: 'off',
     logLevel: 'warn',
+    serverNodeFlags: startFlags().join(' ') || 'none',
   };
   opts.log(
     `admit bench: ${db.describe}; ${opts.duration} s per scenario after ${opts.warmup} s warm-up, ${opts.connections} connections${opts.rate ? `, offered load fixed at ${opts.rate} req/s` : ''}; ` +
@@ -633,7 +643,10 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     const sign = (email: string) =>
       issuer.sign({ email, name: email.split('@')[0] ?? null, ttlSeconds: 4 * 3600 });
 
-    const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+    const nodeArgs = [
+      ...startFlags(),
+      ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
+    ];
     server = spawn(process.execPath, [...nodeArgs, mainJs], {
       cwd: ROOT,
       env: { ...process.env, ...env },
