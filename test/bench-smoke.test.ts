@@ -63,7 +63,11 @@ for (const dialect of dialects()) {
         assert.equal(r.wrongStatus, 0, what);
         assert.equal(r.errors, 0, what);
         assert.equal(r.badBodies, 0, what);
-        if (!r.scenario.startsWith('ceiling-commit')) assert.ok(r.checked > 0, `no body checked: ${what}`);
+        if (!r.scenario.startsWith('ceiling-commit')) {
+          assert.ok(r.checked > 0, `no body checked: ${what}`);
+          assert.ok(r.p50Ms > 0 && r.p99Ms >= r.p50Ms, `latencies: ${what}`);
+          assert.ok(typeof r.serverCpuUs === 'number' && r.serverCpuUs > 0, `server CPU: ${what}`);
+        }
         assert.ok(r.rssMb > 0, what);
         for (const key of ['scenario', 'reqPerSec', 'p50Ms', 'p99Ms', 'non2xx', 'errors', 'rssMb'])
           assert.ok(
