@@ -824,30 +824,14 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
         );
       },
     });
-    if (want('admin-list-100k'))
-      emit(await scenario('admin-list-100k', publicUrl, adminList(big, opts.bigOrg), opts, pid));
-    if (want('admin-list-1k'))
-      emit(await scenario('admin-list-1k', publicUrl, adminList(small, opts.smallOrg), opts, pid));
-    if (want('admin-list-100k-filtered'))
-      emit(
-        await scenario(
-          'admin-list-100k-filtered',
-          publicUrl,
-          adminList(big, opts.bigOrg, '&status=pending'),
-          opts,
-          pid,
-        ),
-      );
-    if (want('admin-list-1k-filtered'))
-      emit(
-        await scenario(
-          'admin-list-1k-filtered',
-          publicUrl,
-          adminList(small, opts.smallOrg, '&status=pending'),
-          opts,
-          pid,
-        ),
-      );
+    const adminLists: [string, string, number, string][] = [
+      ['admin-list-100k', big, opts.bigOrg, ''],
+      ['admin-list-1k', small, opts.smallOrg, ''],
+      ['admin-list-100k-filtered', big, opts.bigOrg, '&status=pending'],
+      ['admin-list-1k-filtered', small, opts.smallOrg, '&status=pending'],
+    ];
+    for (const [name, orgId, size, query] of adminLists)
+      if (want(name)) emit(await scenario(name, publicUrl, adminList(orgId, size, query), opts, pid));
 
     // create: distinct emails, outbox row included (sendEmail defaults to true); the tokens it returns
     // become the accept scenario's pool.
