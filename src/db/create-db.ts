@@ -11,6 +11,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
+import { withNamedStatements } from './pg-prepared.js';
 import { batchReads } from './read-batch.js';
 import type { Database } from './schema.js';
 
@@ -123,7 +124,9 @@ export function createDb(database: Config['database'], logger: DbLogger, pool: P
   });
   // Without this handler a backend dying under an idle client crashes the process (node-postgres#1707).
   pgPool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool }) });
+  const kysely = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: withNamedStatements(pgPool) }),
+  });
   return {
     kysely,
     dialect: 'postgres',

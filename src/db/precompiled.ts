@@ -1,4 +1,5 @@
-import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
+import { type Compilable, type CompiledQuery, PostgresAdapter, type QueryResult } from 'kysely';
+import { nameStatement } from './pg-prepared.js';
 import { readBatcherOf } from './read-batch.js';
 import type { Executor } from './tx.js';
 
@@ -61,6 +62,8 @@ export function precompiledResult<A extends unknown[], R>(
       return Object.fromEntries(keys.map((key) => [key, mark({ arg: i, key }, `${i}-${key}`)]));
     }) as A;
     const query = build(db, ...marks).compile();
+    // PostgreSQL: a named prepared statement, planned once per connection (pg-prepared.ts)
+    if (db.getExecutor().adapter instanceof PostgresAdapter) nameStatement(query.sql);
     const slots = query.parameters.map((p): Slot => {
       const slot = typeof p === 'string' ? where.get(p) : undefined;
       return slot === undefined ? { value: p } : slot;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { createDb, type Db } from '../../src/db/create-db.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { affected, precompiled, precompiledResult } from '../../src/db/precompiled.js';
@@ -69,5 +70,28 @@ for (const dialect of dialects()) {
         { id: 'd1', name: 'Delta', logo_url: 'x', created_at: 3 },
       ]);
     });
+
+    if (dialect === 'postgres') {
+      it('runs as a named prepared statement on the connection; other queries stay unnamed', async () => {
+        const statements = await db.kysely.connection().execute(async (conn) => {
+          await byName(conn, 'Beta', 0);
+          await byName(conn, 'Acme 2', 0);
+          await conn.selectFrom('organizations').select('id').where('name', '=', 'Beta').execute();
+          return (
+            await sql<{
+              name: string;
+              statement: string;
+            }>`select name, statement from pg_prepared_statements`.execute(conn)
+          ).rows;
+        });
+        const named = statements.filter((s) => s.statement.includes('"created_at" >'));
+        assert.equal(named.length, 1, JSON.stringify(statements));
+        assert.match(named[0]?.name ?? '', /^admit_\d+$/);
+        assert.ok(
+          statements.every((s) => s.name.startsWith('admit_')),
+          'only precompiled queries are prepared by name',
+        );
+      });
+    }
   });
 }
