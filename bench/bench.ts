@@ -385,7 +385,8 @@ async function drive(
   elapsed: number;
   sentinels: number;
   samples: string[];
-  latency: { p50: number; p99: number };
+  /** every response's latency, ms */
+  latencies: number[];
 }> {
   // Latencies measured here, to the microsecond: autocannon's histogram keeps whole milliseconds,
   // too coarse for a p99 of a few ms (5 vs 7 ms reads as 1.4x). From building the request (just
@@ -452,13 +453,79 @@ async function drive(
   const result = await inst;
   const elapsed = ((exhaustedAt || performance.now()) - started) / 1000;
   void name;
-  const sorted = Float64Array.from(latencies).sort();
-  const at = (q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? 0;
-  const latency = { p50: round2(at(0.5)), p99: round2(at(0.99)) };
-  return { result, wrongStatus, checked, badBodies, elapsed, sentinels, samples, latency };
+  return { result, wrongStatus, checked, badBodies, elapsed, sentinels, samples, latencies };
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** p50 and p99 of the latencies of every slice of a scenario */
+function percentiles(latencies: number[][]): { p50: number; p99: number } {
+  const sorted = Float64Array.from(latencies.flat()).sort();
+  const at = (q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  return { p50: round2(at(0.5)), p99: round2(at(0.99)) };
+}
+
+async function warmUp(name: string, url: string, load: Load, opts: BenchOptions): Promise<void> {
+  if (opts.warmup <= 0) return;
+  const w = await drive(`${name} (warm-up)`, url, load, opts.warmup, opts.connections, opts.rate);
+  if (w.wrongStatus > 0 || w.result.errors > 0)
+    opts.log(
+      `  ${name} warm-up: ${w.wrongStatus} unexpected statuses, ${w.result.errors} errors: ${w.samples.join(' | ')}`,
+    );
+}
+
+/** One measured stretch of a scenario: the load, the server's CPU and peak RSS meanwhile. */
+async function measure(
+  name: string,
+  url: string,
+  load: Load,
+  seconds: number,
+  opts: BenchOptions,
+  pid: number,
+) {
+  const rss = rssSampler(pid);
+  const serverCpu0 = cpuSeconds(pid);
+  const clientCpu0 = process.cpuUsage();
+  const d = await drive(name, url, load, seconds, opts.connections, opts.rate);
+  const clientCpu = process.cpuUsage(clientCpu0);
+  return {
+    ...d,
+    serverCpu: cpuSeconds(pid) - serverCpu0,
+    clientCpu: (clientCpu.user + clientCpu.system) / 1e6,
+    rssMb: rss.stop(),
+  };
+}
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+/** A scenario's result from its measured stretches (one, or the halves of a paired scenario). */
+function resultOf(name: string, parts: Measured[], opts: BenchOptions): ScenarioResult {
+  const sum = (f: (m: Measured) => number) => parts.reduce((acc, m) => acc + f(m), 0);
+  const counted = sum((m) => m.result.requests.total - m.sentinels);
+  const elapsed = sum((m) => m.elapsed);
+  const perRequest = (seconds: number) => Math.round((seconds * 1e6) / Math.max(counted, 1));
+  const { p50, p99 } = percentiles(parts.map((m) => m.latencies));
+  const out: ScenarioResult = {
+    scenario: name,
+    reqPerSec: Math.round(counted / Math.max(elapsed, 0.001)),
+    p50Ms: p50,
+    p99Ms: p99,
+    non2xx: sum((m) => m.result.non2xx),
+    errors: sum((m) => m.result.errors + m.result.timeouts),
+    rssMb: Math.max(...parts.map((m) => m.rssMb)),
+    wrongStatus: sum((m) => m.wrongStatus),
+    checked: sum((m) => m.checked),
+    badBodies: sum((m) => m.badBodies),
+    requests: counted,
+    serverCpuUs: perRequest(sum((m) => m.serverCpu)),
+    clientCpuUs: perRequest(sum((m) => m.clientCpu)),
+  };
+  if (parts.some((m) => m.sentinels > 0))
+    out.note = `pool exhausted after ${elapsed.toFixed(1)} s; rate over that time`;
+  const samples = parts.flatMap((m) => m.samples);
+  if (samples.length > 0) opts.log(`  ${name}: unexpected responses: ${samples.join(' | ')}`);
+  return out;
+}
 
 async function scenario(
   name: string,
@@ -467,40 +534,29 @@ async function scenario(
   opts: BenchOptions,
   pid: number,
 ): Promise<ScenarioResult> {
-  if (opts.warmup > 0) {
-    const w = await drive(`${name} (warm-up)`, url, load, opts.warmup, opts.connections, opts.rate);
-    if (w.wrongStatus > 0 || w.result.errors > 0)
-      opts.log(
-        `  ${name} warm-up: ${w.wrongStatus} unexpected statuses, ${w.result.errors} errors: ${w.samples.join(' | ')}`,
-      );
-  }
-  const rss = rssSampler(pid);
-  const serverCpu0 = cpuSeconds(pid);
-  const clientCpu0 = process.cpuUsage();
-  const d = await drive(name, url, load, opts.duration, opts.connections, opts.rate);
-  const clientCpu = process.cpuUsage(clientCpu0);
-  const serverCpu = cpuSeconds(pid) - serverCpu0;
-  const rssMb = rss.stop();
-  const counted = d.result.requests.total - d.sentinels;
-  const perRequest = (seconds: number) => Math.round((seconds * 1e6) / Math.max(counted, 1));
-  const out: ScenarioResult = {
-    scenario: name,
-    reqPerSec: Math.round(counted / Math.max(d.elapsed, 0.001)),
-    p50Ms: d.latency.p50,
-    p99Ms: d.latency.p99,
-    non2xx: d.result.non2xx,
-    errors: d.result.errors + d.result.timeouts,
-    rssMb,
-    wrongStatus: d.wrongStatus,
-    checked: d.checked,
-    badBodies: d.badBodies,
-    requests: counted,
-    serverCpuUs: perRequest(serverCpu),
-    clientCpuUs: perRequest((clientCpu.user + clientCpu.system) / 1e6),
-  };
-  if (d.sentinels > 0) out.note = `pool exhausted after ${d.elapsed.toFixed(1)} s; rate over that time`;
-  if (d.samples.length > 0) opts.log(`  ${name}: unexpected responses: ${d.samples.join(' | ')}`);
-  return out;
+  await warmUp(name, url, load, opts);
+  return resultOf(name, [await measure(name, url, load, opts.duration, opts, pid)], opts);
+}
+
+/**
+ * Two scenarios whose latencies are compared (a large organization's list against a small one's):
+ * measured in alternating halves, A B A B, so a stretch of a slower machine falls on both alike
+ * instead of on whichever ran at that moment.
+ */
+async function scenarioPair(
+  a: [string, Load],
+  b: [string, Load],
+  url: string,
+  opts: BenchOptions,
+  pid: number,
+): Promise<[ScenarioResult, ScenarioResult]> {
+  await warmUp(a[0], url, a[1], opts);
+  await warmUp(b[0], url, b[1], opts);
+  const parts: [Measured[], Measured[]] = [[], []];
+  for (let half = 0; half < 2; half++)
+    for (const [i, [name, load]] of [a, b].entries())
+      parts[i]?.push(await measure(name, url, load, opts.duration / 2, opts, pid));
+  return [resultOf(a[0], parts[0], opts), resultOf(b[0], parts[1], opts)];
 }
 
 // ---------------------------------------------------------------------------------------- ceilings
@@ -824,14 +880,21 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
         );
       },
     });
-    const adminLists: [string, string, number, string][] = [
-      ['admin-list-100k', big, opts.bigOrg, ''],
-      ['admin-list-1k', small, opts.smallOrg, ''],
-      ['admin-list-100k-filtered', big, opts.bigOrg, '&status=pending'],
-      ['admin-list-1k-filtered', small, opts.smallOrg, '&status=pending'],
+    // each large organization's list measured in alternating halves with the small one's it is
+    // compared with (p99 within 1.5x: the cost must not grow with the organization's size)
+    const adminPairs: [string, string, string][] = [
+      ['admin-list-100k', 'admin-list-1k', ''],
+      ['admin-list-100k-filtered', 'admin-list-1k-filtered', '&status=pending'],
     ];
-    for (const [name, orgId, size, query] of adminLists)
-      if (want(name)) emit(await scenario(name, publicUrl, adminList(orgId, size, query), opts, pid));
+    for (const [bigName, smallName, query] of adminPairs) {
+      const bigLoad: [string, Load] = [bigName, adminList(big, opts.bigOrg, query)];
+      const smallLoad: [string, Load] = [smallName, adminList(small, opts.smallOrg, query)];
+      if (want(bigName) && want(smallName))
+        for (const r of await scenarioPair(bigLoad, smallLoad, publicUrl, opts, pid)) emit(r);
+      else
+        for (const [name, load] of [bigLoad, smallLoad])
+          if (want(name)) emit(await scenario(name, publicUrl, load, opts, pid));
+    }
 
     // create: distinct emails, outbox row included (sendEmail defaults to true); the tokens it returns
     // become the accept scenario's pool.
