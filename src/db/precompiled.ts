@@ -102,5 +102,11 @@ export function precompiled<A extends unknown[], R>(build: (db: Executor, ...arg
   return async (db: Executor, ...args: A): Promise<R[]> => (await run(db, ...args)).rows;
 }
 
+/** precompiled for lookups of one row: the first row, or undefined. */
+export function precompiledFirst<A extends unknown[], R>(build: (db: Executor, ...args: A) => Compilable<R>) {
+  const run = precompiledResult(build);
+  return async (db: Executor, ...args: A): Promise<R | undefined> => (await run(db, ...args)).rows[0];
+}
+
 /** The number of rows an UPDATE or DELETE changed. */
 export const affected = (result: QueryResult<unknown>): number => Number(result.numAffectedRows ?? 0n);

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { affected, precompiled, precompiledResult } from '../../db/precompiled.js';
+import { affected, precompiled, precompiledFirst, precompiledResult } from '../../db/precompiled.js';
 import type { DeliveryStatus, InvitationsTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 import { organizationIdsWithPermission } from '../organizations/organizations.repository.js';
@@ -32,23 +32,13 @@ function base(db: Executor) {
   return db.selectFrom('invitations as i').innerJoin('roles as r', 'r.id', 'i.role_id').select(COLUMNS);
 }
 
-const inOrganization = precompiled((db: Executor, organizationId: string, id: string) =>
+export const findInvitation = precompiledFirst((db: Executor, organizationId: string, id: string) =>
   base(db).where('i.organization_id', '=', organizationId).where('i.id', '=', id),
 );
 
-export async function findInvitation(
-  db: Executor,
-  organizationId: string,
-  id: string,
-): Promise<InvitationRow | undefined> {
-  return (await inOrganization(db, organizationId, id))[0];
-}
-
-const byId = precompiled((db: Executor, id: string) => base(db).where('i.id', '=', id));
-
-export async function findInvitationById(db: Executor, id: string): Promise<InvitationRow | undefined> {
-  return (await byId(db, id))[0];
-}
+export const findInvitationById = precompiledFirst((db: Executor, id: string) =>
+  base(db).where('i.id', '=', id),
+);
 
 type Base = ReturnType<typeof base>;
 
@@ -171,7 +161,7 @@ export function invitationFacts(db: Executor) {
 const TOKEN_STATE = [...CORE, 'i.status', 'i.expire_at'] as const;
 
 /** What accept and decline need: the invitation, its state and its role. */
-const targetByTokenHash = precompiled((db: Executor, tokenHash: string) =>
+export const findTokenTarget = precompiledFirst((db: Executor, tokenHash: string) =>
   db
     .selectFrom('invitations as i')
     .innerJoin('roles as r', 'r.id', 'i.role_id')
@@ -180,25 +170,18 @@ const targetByTokenHash = precompiled((db: Executor, tokenHash: string) =>
 );
 
 /** What the public preview shows (seed 002): organization, workspace and role names. */
-const viewByTokenHash = precompiled((db: Executor, tokenHash: string) =>
+export const findTokenView = precompiledFirst((db: Executor, tokenHash: string) =>
   shownJoins(db)
     .select([...TOKEN_STATE, ...SHOWN])
     .where('i.token_hash', '=', tokenHash),
 );
 
 /** What the invitation page shows: the preview and the inviter. */
-const pageByTokenHash = precompiled((db: Executor, tokenHash: string) =>
+export const findTokenPage = precompiledFirst((db: Executor, tokenHash: string) =>
   withFacts(db)
     .select([...TOKEN_STATE, ...FACTS])
     .where('i.token_hash', '=', tokenHash),
 );
-
-export const findTokenTarget = async (db: Executor, tokenHash: string) =>
-  (await targetByTokenHash(db, tokenHash))[0];
-export const findTokenView = async (db: Executor, tokenHash: string) =>
-  (await viewByTokenHash(db, tokenHash))[0];
-export const findTokenPage = async (db: Executor, tokenHash: string) =>
-  (await pageByTokenHash(db, tokenHash))[0];
 
 /** The invitee's pending, unexpired invitations with what the seed 001 view shows (one query, no N+1). */
 function inviteeQuery(db: Executor, email: string, now: number) {
@@ -257,7 +240,7 @@ export async function insertInvitation(db: Executor, row: InvitationsTable): Pro
  * The stored-pending invitation for (organization, email), if any: at most one (partial unique
  * index). The status is a literal so SQLite can use that partial index.
  */
-const pendingFor = precompiled((db: Executor, organizationId: string, email: string) =>
+export const findPending = precompiledFirst((db: Executor, organizationId: string, email: string) =>
   db
     .selectFrom('invitations')
     .select(['id', 'expire_at'])
@@ -266,10 +249,6 @@ const pendingFor = precompiled((db: Executor, organizationId: string, email: str
     .where('status', '=', sql.lit('pending'))
     .limit(sql.lit(1)),
 );
-
-export async function findPending(db: Executor, organizationId: string, email: string) {
-  return (await pendingFor(db, organizationId, email))[0];
-}
 
 /** Stores the derived expiry of a time-expired pending row, freeing the one-pending slot. */
 const expire = precompiledResult((db: Executor, id: string, now: number) =>
@@ -349,10 +328,6 @@ export async function rotateToken(
   return Number(result.numUpdatedRows) === 1;
 }
 
-const state = precompiled((db: Executor, id: string) =>
+export const storedState = precompiledFirst((db: Executor, id: string) =>
   db.selectFrom('invitations').select(['status', 'expire_at']).where('id', '=', id),
 );
-
-export async function storedState(db: Executor, id: string) {
-  return (await state(db, id))[0];
-}

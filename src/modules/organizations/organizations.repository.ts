@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { affected, precompiled, precompiledResult } from '../../db/precompiled.js';
+import { affected, precompiled, precompiledFirst, precompiledResult } from '../../db/precompiled.js';
 import type { MembershipsTable, OrganizationsTable, RolesTable, WorkspacesTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 
@@ -44,20 +44,19 @@ export function listAllOrganizations(db: Executor) {
   return db.selectFrom('organizations').selectAll().orderBy('created_at').orderBy('id').execute();
 }
 
-/** The caller's membership in an organization with its role, or undefined. */
-const membershipWithRole = precompiled((db: Executor, organizationId: string, userId: string) =>
-  db
-    .selectFrom('memberships as m')
-    .innerJoin('roles as r', 'r.id', 'm.role_id')
-    .select(['m.id', 'm.user_id', 'm.role_id', 'm.created_at', 'r.key as role_key', 'r.permissions'])
-    .where('m.organization_id', '=', organizationId)
-    .where('m.user_id', '=', userId),
+/**
+ * The caller's membership in an organization with its role, or undefined. Checked on every
+ * organization-scoped request (access.ts), so it runs precompiled.
+ */
+export const findMembershipWithRole = precompiledFirst(
+  (db: Executor, organizationId: string, userId: string) =>
+    db
+      .selectFrom('memberships as m')
+      .innerJoin('roles as r', 'r.id', 'm.role_id')
+      .select(['m.id', 'm.user_id', 'm.role_id', 'm.created_at', 'r.key as role_key', 'r.permissions'])
+      .where('m.organization_id', '=', organizationId)
+      .where('m.user_id', '=', userId),
 );
-
-/** Checked on every organization-scoped request (access.ts), so it runs precompiled. */
-export async function findMembershipWithRole(db: Executor, organizationId: string, userId: string) {
-  return (await membershipWithRole(db, organizationId, userId))[0];
-}
 
 export function listMembers(db: Executor, organizationId: string) {
   return db
@@ -181,13 +180,9 @@ export function listRoles(db: Executor, organizationId: string) {
     .execute();
 }
 
-const roleByKey = precompiled((db: Executor, organizationId: string, key: string) =>
+export const findRoleByKey = precompiledFirst((db: Executor, organizationId: string, key: string) =>
   db.selectFrom('roles').selectAll().where('organization_id', '=', organizationId).where('key', '=', key),
 );
-
-export async function findRoleByKey(db: Executor, organizationId: string, key: string) {
-  return (await roleByKey(db, organizationId, key))[0];
-}
 
 export function findRoleById(db: Executor, organizationId: string, id: string) {
   return db

@@ -1,14 +1,10 @@
-import { precompiled, precompiledResult } from '../../db/precompiled.js';
+import { precompiledFirst, precompiledResult } from '../../db/precompiled.js';
 import type { UsersTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 
-const byIdentity = precompiled((db: Executor, issuer: string, subject: string) =>
+export const findUserByIdentity = precompiledFirst((db: Executor, issuer: string, subject: string) =>
   db.selectFrom('users').selectAll().where('issuer', '=', issuer).where('subject', '=', subject),
 );
-
-export async function findUserByIdentity(db: Executor, issuer: string, subject: string) {
-  return (await byIdentity(db, issuer, subject))[0];
-}
 
 const insertIfAbsent = precompiledResult((db: Executor, row: UsersTable) =>
   db
