@@ -107,6 +107,15 @@ const SCENARIOS = [
   'ceiling-commit (end)',
 ] as const;
 
+/**
+ * Each large organization's list and the small one's it is compared with (p99 within 1.5x: a page's
+ * cost must not grow with the organization's size), with the query both are asked.
+ */
+const ADMIN_PAIRS = [
+  { big: 'admin-list-100k', small: 'admin-list-1k', query: '' },
+  { big: 'admin-list-100k-filtered', small: 'admin-list-1k-filtered', query: '&status=pending' },
+] as const;
+
 // ---------------------------------------------------------------------------------------- processes
 
 async function freePort(): Promise<number> {
@@ -130,20 +139,26 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
-/** utime + stime of a process, in seconds (/proc/<pid>/stat fields 14 and 15, in clock ticks). */
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
+let clockTicks: number | undefined;
+/** The kernel's clock ticks per second, asked once, when first needed. */
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
   }
-})();
+  return clockTicks;
+}
+
+/** utime + stime of a process, in seconds (/proc/<pid>/stat fields 14 and 15, in clock ticks). */
 function cpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // the command name (field 2) may hold spaces: count from the closing parenthesis
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
   } catch {
     return 0;
   }
@@ -628,11 +643,7 @@ export function markdownTable(results: ScenarioResult[]): string {
   };
   const read = ceiling('ceiling-fastify');
   const write = ceiling('ceiling-commit');
-  // the cost of a page must not grow with the organization: each 100k case against its 1k case
-  const smallOf: Record<string, ScenarioResult | undefined> = {
-    'admin-list-100k': by.get('admin-list-1k'),
-    'admin-list-100k-filtered': by.get('admin-list-1k-filtered'),
-  };
+  const smallOf = new Map(ADMIN_PAIRS.map((p) => [p.big as string, by.get(p.small)]));
   const ratio = (r: ScenarioResult): string => {
     if (r.scenario.startsWith('ceiling')) {
       const mean = r.scenario.startsWith('ceiling-fastify') ? read : write;
@@ -650,7 +661,7 @@ export function markdownTable(results: ScenarioResult[]): string {
   ];
   for (const r of results) {
     let ratioText = ratio(r);
-    const small = smallOf[r.scenario];
+    const small = smallOf.get(r.scenario);
     if (small && small.p99Ms > 0) ratioText += `; p99 ${(r.p99Ms / small.p99Ms).toFixed(2)}× the 1k case`;
     lines.push(
       `| ${r.scenario} | ${fmt(r.reqPerSec)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.non2xx + r.wrongStatus} | ${r.errors} | ${r.badBodies}/${r.checked} | ${r.rssMb} | ${r.serverCpuUs ?? '—'} | ${ratioText} |`,
@@ -678,6 +689,7 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     LOG_LEVEL: 'warn',
     ...opts.serverEnv,
   };
+  const serverFlags = startFlags();
   const settings = {
     node: process.version,
     cpus: (await import('node:os')).cpus().length,
@@ -690,7 +702,7 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     inviteQuotaOrg: 'off',
     inviteQuotaRecipient: 'off',
     logLevel: 'warn',
-    serverNodeFlags: startFlags().join(' ') || 'none',
+    serverNodeFlags: serverFlags.join(' ') || 'none',
   };
   opts.log(
     `admit bench: ${db.describe}; ${opts.duration} s per scenario after ${opts.warmup} s warm-up, ${opts.connections} connections${opts.rate ? `, offered load fixed at ${opts.rate} req/s` : ''}; ` +
@@ -718,7 +730,7 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
       issuer.sign({ email, name: email.split('@')[0] ?? null, ttlSeconds: 4 * 3600 });
 
     const nodeArgs = [
-      ...startFlags(),
+      ...serverFlags,
       ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
     ];
     server = spawn(process.execPath, [...nodeArgs, mainJs], {
@@ -778,8 +790,8 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     opts.log(
       `  seeded ${jobs.length} invitations over HTTP for ${invitees.length} invitees in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
-    const wantBig = want('admin-list-100k') || want('admin-list-100k-filtered');
-    const wantSmall = want('admin-list-1k') || want('admin-list-1k-filtered');
+    const wantBig = ADMIN_PAIRS.some((p) => want(p.big));
+    const wantSmall = ADMIN_PAIRS.some((p) => want(p.small));
     if (wantBig || wantSmall) {
       const t1 = performance.now();
       if (wantBig) await seedBulk(rt, big, ownerRow.id, opts.bigOrg);
@@ -880,13 +892,8 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
         );
       },
     });
-    // each large organization's list measured in alternating halves with the small one's it is
-    // compared with (p99 within 1.5x: the cost must not grow with the organization's size)
-    const adminPairs: [string, string, string][] = [
-      ['admin-list-100k', 'admin-list-1k', ''],
-      ['admin-list-100k-filtered', 'admin-list-1k-filtered', '&status=pending'],
-    ];
-    for (const [bigName, smallName, query] of adminPairs) {
+    // each pair measured in alternating halves, so a slow stretch of the machine falls on both
+    for (const { big: bigName, small: smallName, query } of ADMIN_PAIRS) {
       const bigLoad: [string, Load] = [bigName, adminList(big, opts.bigOrg, query)];
       const smallLoad: [string, Load] = [smallName, adminList(small, opts.smallOrg, query)];
       if (want(bigName) && want(smallName))
