@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { ensureBuilt, freePort, type Proc, reap, spawnNode, waitForHttp } from '../../scripts/proc.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger, createRuntime, type Runtime } from '../../src/runtime.js';
 import { TEST_SECRET } from '../support/app.js';
 import { dialects, freshDatabase, type TestDialect } from '../support/db.js';
 import { FAST_OUTBOX, SmtpSink, waitFor } from '../support/mail.js';
-import { ensureBuilt, freePort, type Proc, reap, spawnNode, waitForHttp } from '../support/proc.js';
 
 // The dispatcher across real processes: `admit worker` pairs on one PostgreSQL database, the server
 // killed with SIGKILL while mail is queued or mid-send, graceful SIGTERM.

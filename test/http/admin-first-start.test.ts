@@ -1,89 +1,34 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import {
+  ensureBuilt,
+  freePort,
+  type Proc,
+  spawnNode,
+  stop,
+  waitForHttp,
+  waitForOutput,
+} from '../../scripts/proc.js';
 
 // The first start on an empty embedded database (`npm start` = `node dist/main.js` after the build that
 // `npm test` runs first) prints a ready-to-paste admin token and a curl line; that token creates an
 // organization over real HTTP, and `admit token` mints tokens that work against the same database.
 
-const run = promisify(execFile);
-const ROOT = new URL('../../', import.meta.url).pathname;
-const MAIN = join(ROOT, 'dist/main.js');
-const CLI = join(ROOT, 'dist/cli/admit.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Started {
-  child: ChildProcess;
-  stdout: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts the server and resolves once `predicate(stdout)` holds or /healthz answers, whichever is asked. */
-function start(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (d) => {
-    out += String(d);
-  });
-  child.stderr?.on('data', (d) => {
-    err += String(d);
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  exited.then((code) => {
-    if (code !== 0 && code !== null) process.stderr.write(`server exited ${code}: ${err}\n`);
-  });
-  return { child, stdout: () => out, exited };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, s: Started): Promise<T> {
-  let done = false;
-  s.exited.then(() => {
-    done = true;
-  });
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (done) throw new Error(`the server exited before ${what}: ${s.stdout()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function stop(s: Started): Promise<void> {
-  if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
-  await s.exited;
-}
+const start = (env: Record<string, string>): Proc =>
+  spawnNode('dist/main.js', [], { LOG_LEVEL: 'warn', ...env });
 
 describe('first start on an empty embedded database', () => {
   let dir: string;
   let port: number;
   let env: Record<string, string>;
-  let server: Started;
+  let server: Proc;
   let adminToken: string;
 
   before(async () => {
-    if (!existsSync(MAIN) || !existsSync(CLI)) {
-      await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
-    }
+    ensureBuilt();
     dir = mkdtempSync(join(tmpdir(), 'admit-first-'));
     port = await freePort();
     env = { PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'data', 'admit.db')}` };
@@ -94,13 +39,9 @@ describe('first start on an empty embedded database', () => {
   });
 
   it('prints a ready-to-paste admin token and a curl line', async () => {
-    adminToken = await until(
-      'the admin token line',
-      async () => /export ADMIT_TOKEN=(\S+)/.exec(server.stdout())?.[1],
-      server,
-    );
+    adminToken = (await waitForOutput(server, /export ADMIT_TOKEN=(\S+)/))[1] ?? '';
     assert.match(adminToken, /^[\w-]+\.[\w-]+\.[\w-]+$/);
-    await until('the curl line', async () => (server.stdout().includes('curl') ? true : undefined), server);
+    await waitForOutput(server, /curl/);
     assert.match(server.stdout(), new RegExp(`curl .*http://localhost:${port}/v1/organizations`));
     const secret = join(dir, 'data', 'admit.secret');
     assert.ok(existsSync(secret), 'ADMIT_SECRET generated into the data directory');
@@ -119,15 +60,9 @@ describe('first start on an empty embedded database', () => {
   });
 
   it('`admit token --email` mints a token that works against the same database', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      [CLI, 'token', '--email', 'X@Example.com', '--name', 'X'],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', ...env },
-      },
-    );
-    const token = stdout.trim();
+    const cli = spawnNode('dist/cli/admit.js', ['token', '--email', 'X@Example.com', '--name', 'X'], env);
+    assert.equal(await cli.exited, 0, cli.output());
+    const token = cli.stdout().trim();
     assert.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
     const created = await fetch(`http://127.0.0.1:${port}/v1/organizations`, {
       method: 'POST',
@@ -147,17 +82,7 @@ describe('first start on an empty embedded database', () => {
   it('a later start on the same database prints no token', async () => {
     await stop(server);
     server = start(env);
-    await until(
-      'health',
-      async () => {
-        try {
-          return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      server,
-    );
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000, server);
     await stop(server);
     assert.ok(!server.stdout().includes('ADMIT_TOKEN'), server.stdout());
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ensureBuilt, freePort } from '../../scripts/proc.js';
 import { loadConfig } from '../../src/config.js';
 import { createDb } from '../../src/db/create-db.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
@@ -8,7 +9,7 @@ import { client, createTestApp, TEST_SECRET, type TestApp } from '../support/app
 import { dialects, freshDatabase } from '../support/db.js';
 import type { Actor } from '../support/fixtures.js';
 import { createMailApp, type MailApp, waitFor } from '../support/mail.js';
-import { buildDist, freePort, type ServerProcess, startServer } from '../support/servers.js';
+import { type ServerProcess, startServer } from '../support/servers.js';
 
 // The invitation list keeps answered pages on SQLite and reuses one only while the organization's
 // list version (kept by triggers, migration 0004) and the page's first pending expiry say it is
@@ -163,7 +164,7 @@ describe('[sqlite] admin invitation list across two server processes on one data
   let rt: Runtime;
   let servers: ServerProcess[] = [];
   before(async () => {
-    buildDist();
+    ensureBuilt();
     const { url } = await freshDatabase('sqlite');
     const env = {
       DATABASE_URL: url,

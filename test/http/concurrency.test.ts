@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ensureBuilt, freePort } from '../../scripts/proc.js';
 import { loadConfig } from '../../src/config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { createTestApp, TEST_SECRET, type TestApp } from '../support/app.js';
@@ -13,7 +14,7 @@ import {
   workspace,
   workspaceMembershipsOf,
 } from '../support/invitations.js';
-import { buildDist, freePort, type ServerProcess, startServer } from '../support/servers.js';
+import { type ServerProcess, startServer } from '../support/servers.js';
 
 const PARALLEL = 50;
 const ITERATIONS = STRESS ? 100 : 20;
@@ -135,7 +136,7 @@ describe('[postgres] 50 accepts split across two server processes sharing the da
   let rt: Runtime;
   let servers: ServerProcess[] = [];
   before(async () => {
-    buildDist();
+    ensureBuilt();
     const { url } = await freshDatabase('postgres');
     const env = {
       DATABASE_URL: url,

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { freePort } from '../../scripts/proc.js';
 import type { App } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { createOutbox, type Outbox } from '../../src/outbox/wiring.js';
@@ -41,11 +42,7 @@ export class SmtpSink {
 
   /** reserve a port that is free now; the sink starts later (`up`) so a dispatcher first finds it down */
   async reserve(): Promise<number> {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const addr = probe.address();
-    this.port = typeof addr === 'object' && addr ? addr.port : 0;
-    await new Promise<void>((r) => probe.close(() => r()));
+    this.port = await freePort();
     return this.port;
   }
 
