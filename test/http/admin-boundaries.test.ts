@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertProblem, checkedActor, createInvitation, makeMember } from '../support/admin.js';
+import { assertProblem, checkedActor } from '../support/admin.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { dialects } from '../support/db.js';
-import type { Actor, Created } from '../support/fixtures.js';
+import { type Actor, type Created, invite, makeMember } from '../support/fixtures.js';
 
 // Organization boundaries (BOLA): org A's paths with org B's ids answer 404 and leave B's data alone,
 // even for a caller who is owner of A and a plain member of B.
@@ -53,7 +53,7 @@ for (const dialect of dialects()) {
       workspaceB = (await bob.api.post(`/v1/organizations/${orgB}/workspaces`, { name: 'WB' })).json<{
         id: string;
       }>().id;
-      invB = await createInvitation(bob, orgB, 'dave@example.com', 'member');
+      invB = await invite(bob, orgB, 'dave@example.com', 'member');
       snapshot = await stateOfB();
     });
     after(() => t.close());

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertProblem, checkedActor, createInvitation } from '../support/admin.js';
+import { assertProblem, checkedActor } from '../support/admin.js';
 import { client, createTestApp, type TestApp } from '../support/app.js';
 import { checkedClient, contractOf } from '../support/contract.js';
 import { dialects } from '../support/db.js';
-import type { Actor } from '../support/fixtures.js';
+import { type Actor, invite } from '../support/fixtures.js';
 
 // SPEC §5 as the admin API can produce it: problem+json with a stable code, never a 500 for bad input.
 
@@ -110,16 +110,16 @@ for (const dialect of dialects()) {
       ]) {
         assertProblem(await alice.api.post(inv(), { email, role: 'member' }), 400, 'invalid_email');
       }
-      const idn = await createInvitation(alice, org, 'Kim@Bücher.example');
+      const idn = await invite(alice, org, 'Kim@Bücher.example');
       assert.equal(idn.email, 'kim@xn--bcher-kva.example');
-      const nfc = await createInvitation(alice, org, 'Lu@Cafe\u0301.example');
+      const nfc = await invite(alice, org, 'Lu@Cafe\u0301.example');
       assert.equal(nfc.email, 'lu@xn--caf-dma.example');
       assertProblem(
         await alice.api.post(inv(), { email: 'lu@café.example', role: 'member' }),
         409,
         'invitation_pending',
       );
-      const tagged = await createInvitation(alice, org, 'Max+Team@Example.com');
+      const tagged = await invite(alice, org, 'Max+Team@Example.com');
       assert.equal(tagged.email, 'max+team@example.com');
     });
 
@@ -182,7 +182,7 @@ for (const dialect of dialects()) {
     it('403 forbidden for a member lacking the permission; 404 for a non-member', async () => {
       const bob = await checkedActor(t, 'bob@example.com');
       const stranger = await checkedActor(t, 'stranger@example.com');
-      const i = await createInvitation(alice, org, bob.email, 'member', { sendEmail: false });
+      const i = await invite(alice, org, bob.email, 'member', { sendEmail: false });
       assert.equal((await bob.api.post(`/api/v1/invitations/${i.token}/accept`)).statusCode, 200);
       assertProblem(await bob.api.post(inv(), { email: 'c@example.com', role: 'member' }), 403, 'forbidden');
       assertProblem(

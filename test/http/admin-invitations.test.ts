@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  assertProblem,
-  checkedActor,
-  createInvitation,
-  ISO,
-  makeMember,
-  tokenOf,
-  UUID_RE,
-} from '../support/admin.js';
+import { assertProblem, checkedActor, ISO, UUID_RE } from '../support/admin.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { dialects } from '../support/db.js';
-import type { Actor } from '../support/fixtures.js';
+import { type Actor, invite, makeMember, tokenOf } from '../support/fixtures.js';
 
 // SPEC §4.1 and seed 003: the invitations API — create, list, get, revoke (DELETE), resend.
 
@@ -91,7 +83,7 @@ for (const dialect of dialects()) {
     });
 
     it('defaults: no workspace, INVITATION_TTL (7d), sendEmail false → delivery none', async () => {
-      const inv = await createInvitation(alice, org, 'dave@example.com', 'member', { sendEmail: false });
+      const inv = await invite(alice, org, 'dave@example.com', 'member', { sendEmail: false });
       const full = inv as unknown as Inv;
       assert.equal(full.workspaceId, null);
       assert.equal(Date.parse(full.expireAt) - Date.parse(full.createdAt), 7 * DAY);
@@ -99,7 +91,7 @@ for (const dialect of dialects()) {
     });
 
     it('gets one invitation without url', async () => {
-      const inv = await createInvitation(alice, org, 'erin@example.com');
+      const inv = await invite(alice, org, 'erin@example.com');
       const res = await alice.api.get(`${base()}/${inv.id}`);
       assert.equal(res.statusCode, 200);
       const body = res.json<Inv>();
@@ -116,7 +108,7 @@ for (const dialect of dialects()) {
 
     it('lists invitations newest first without url', async () => {
       t.clock.advance(1000);
-      const newest = await createInvitation(alice, org, 'frank@example.com');
+      const newest = await invite(alice, org, 'frank@example.com');
       const res = await alice.api.get(base());
       assert.equal(res.statusCode, 200);
       const list = res.json<Inv[]>();
@@ -130,7 +122,7 @@ for (const dialect of dialects()) {
     });
 
     it('refuses a second pending invitation for the same email (409 invitation_pending), in any letter case', async () => {
-      await createInvitation(alice, org, 'gina@example.com');
+      await invite(alice, org, 'gina@example.com');
       assertProblem(
         await alice.api.post(base(), { email: 'GINA@example.com', role: 'member' }),
         409,
@@ -181,7 +173,7 @@ for (const dialect of dialects()) {
     });
 
     it('revokes a pending invitation: 204, then GET shows revoked, a second DELETE is 409', async () => {
-      const inv = await createInvitation(alice, org, 'ivy@example.com');
+      const inv = await invite(alice, org, 'ivy@example.com');
       const res = await alice.api.delete(`${base()}/${inv.id}`);
       assert.equal(res.statusCode, 204);
       assert.equal(res.body, '');
@@ -192,19 +184,19 @@ for (const dialect of dialects()) {
       // the link is dead and the email may be invited again
       const preview = await alice.api.get(`/api/v1/invitations/${inv.token}`);
       assert.equal(preview.statusCode, 410);
-      await createInvitation(alice, org, 'ivy@example.com');
+      await invite(alice, org, 'ivy@example.com');
     });
 
     it('an accepted or declined invitation is terminal: revoke and resend answer 409', async () => {
       const jo = await checkedActor(t, 'jo@example.com');
-      const accepted = await createInvitation(alice, org, jo.email);
+      const accepted = await invite(alice, org, jo.email);
       assert.equal((await jo.api.post(`/api/v1/invitations/${accepted.token}/accept`)).statusCode, 200);
       assert.equal((await alice.api.get(`${base()}/${accepted.id}`)).json<Inv>().status, 'accepted');
       assertProblem(await alice.api.delete(`${base()}/${accepted.id}`), 409, 'invitation_not_pending');
       assertProblem(await alice.api.post(`${base()}/${accepted.id}/resend`), 409, 'invitation_not_pending');
 
       const kim = await checkedActor(t, 'kim@example.com');
-      const declined = await createInvitation(alice, org, kim.email);
+      const declined = await invite(alice, org, kim.email);
       assert.equal((await kim.api.post(`/api/v1/invitations/${declined.token}/decline`)).statusCode, 200);
       assert.equal((await alice.api.get(`${base()}/${declined.id}`)).json<Inv>().status, 'declined');
       assertProblem(await alice.api.delete(`${base()}/${declined.id}`), 409, 'invitation_not_pending');
@@ -216,7 +208,7 @@ for (const dialect of dialects()) {
     });
 
     it('resends: new url, the old token dies, expiry reset, delivery re-queued', async () => {
-      const inv = await createInvitation(alice, org, 'lee@example.com', 'member', { expiresInDays: 2 });
+      const inv = await invite(alice, org, 'lee@example.com', 'member', { expiresInDays: 2 });
       t.clock.advance(DAY);
       await refresh();
       const res = await alice.api.post(`${base()}/${inv.id}/resend`, { expiresInDays: 5 });
@@ -245,8 +237,8 @@ for (const dialect of dialects()) {
     });
 
     it('a time-expired invitation reads as expired, can be resent (back to pending) or revoked', async () => {
-      const a = await createInvitation(alice, org, 'max@example.com', 'member', { expiresInDays: 1 });
-      const b = await createInvitation(alice, org, 'ned@example.com', 'member', { expiresInDays: 1 });
+      const a = await invite(alice, org, 'max@example.com', 'member', { expiresInDays: 1 });
+      const b = await invite(alice, org, 'ned@example.com', 'member', { expiresInDays: 1 });
       t.clock.advance(DAY + 1);
       await refresh();
       assert.equal((await alice.api.get(`${base()}/${a.id}`)).json<Inv>().status, 'expired');
@@ -264,10 +256,10 @@ for (const dialect of dialects()) {
     });
 
     it('inviting again after time expiry stores the old row as expired and creates a new one', async () => {
-      const old = await createInvitation(alice, org, 'oz@example.com', 'member', { expiresInDays: 1 });
+      const old = await invite(alice, org, 'oz@example.com', 'member', { expiresInDays: 1 });
       t.clock.advance(DAY + 1);
       await refresh();
-      const fresh = await createInvitation(alice, org, 'oz@example.com');
+      const fresh = await invite(alice, org, 'oz@example.com');
       assert.notEqual(fresh.id, old.id);
       assert.equal((await alice.api.get(`${base()}/${old.id}`)).json<Inv>().status, 'expired');
       assertProblem(await alice.api.post(`${base()}/${old.id}/resend`), 409, 'invitation_not_pending');
@@ -285,8 +277,8 @@ for (const dialect of dialects()) {
     it('the third create within the window answers 429 with Retry-After', async () => {
       const alice = await checkedActor(t, 'alice@example.com');
       const org = (await alice.api.post('/v1/organizations', { name: 'Q' })).json<{ id: string }>().id;
-      await createInvitation(alice, org, 'q1@example.com');
-      await createInvitation(alice, org, 'q2@example.com');
+      await invite(alice, org, 'q1@example.com');
+      await invite(alice, org, 'q2@example.com');
       const res = await alice.api.post(`/v1/organizations/${org}/invitations`, {
         email: 'q3@example.com',
         role: 'member',
@@ -296,7 +288,7 @@ for (const dialect of dialects()) {
       assert.ok(retry > 0 && retry <= 86_400, `Retry-After ${res.headers['retry-after']}`);
       // another organization has its own quota
       const other = (await alice.api.post('/v1/organizations', { name: 'Q2' })).json<{ id: string }>().id;
-      await createInvitation(alice, other, 'q3@example.com');
+      await invite(alice, other, 'q3@example.com');
     });
   });
 
@@ -310,7 +302,7 @@ for (const dialect of dialects()) {
     it('counts creates and resends per recipient across organizations', async () => {
       const alice = await checkedActor(t, 'alice@example.com');
       const org = (await alice.api.post('/v1/organizations', { name: 'R' })).json<{ id: string }>().id;
-      const inv = await createInvitation(alice, org, 'r@example.com');
+      const inv = await invite(alice, org, 'r@example.com');
       assert.equal(
         (await alice.api.post(`/v1/organizations/${org}/invitations/${inv.id}/resend`)).statusCode,
         200,

@@ -4,10 +4,10 @@ import { ensureBuilt, freePort } from '../../scripts/proc.js';
 import { loadConfig } from '../../src/config.js';
 import { createDb } from '../../src/db/create-db.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { assertProblem, checkedActor, createInvitation, makeMember } from '../support/admin.js';
+import { assertProblem, checkedActor } from '../support/admin.js';
 import { client, createTestApp, TEST_SECRET, type TestApp } from '../support/app.js';
 import { dialects, freshDatabase } from '../support/db.js';
-import type { Actor } from '../support/fixtures.js';
+import { type Actor, invite, makeMember } from '../support/fixtures.js';
 import { createMailApp, type MailApp, waitFor } from '../support/mail.js';
 import { type ServerProcess, startServer } from '../support/servers.js';
 
@@ -47,8 +47,8 @@ for (const dialect of dialects()) {
     after(() => t.close());
 
     it('a repeated request answers the same page, Link header included', async () => {
-      await createInvitation(owner, org, 'first@example.com', 'member', { sendEmail: false });
-      await createInvitation(owner, org, 'second@example.com', 'member', { sendEmail: false });
+      await invite(owner, org, 'first@example.com', 'member', { sendEmail: false });
+      await invite(owner, org, 'second@example.com', 'member', { sendEmail: false });
       const one = await list(owner, '?limit=1');
       const two = await list(owner, '?limit=1');
       assert.equal(two.body, one.body);
@@ -61,10 +61,10 @@ for (const dialect of dialects()) {
 
     it('shows a created invitation, a revocation, a resend, an accept and a decline at once', async () => {
       await list();
-      await createInvitation(owner, org, 'carol@example.com', 'member', { sendEmail: false });
+      await invite(owner, org, 'carol@example.com', 'member', { sendEmail: false });
       assert.equal((await list()).rows[0]?.email, 'carol@example.com');
 
-      const dave = await createInvitation(owner, org, 'dave@example.com', 'member', { sendEmail: false });
+      const dave = await invite(owner, org, 'dave@example.com', 'member', { sendEmail: false });
       assert.equal(await statusOf('dave@example.com'), 'pending');
       assert.equal(
         (await owner.api.delete(`/v1/organizations/${org}/invitations/${dave.id}`)).statusCode,
@@ -72,7 +72,7 @@ for (const dialect of dialects()) {
       );
       assert.equal(await statusOf('dave@example.com'), 'revoked');
 
-      const erin = await createInvitation(owner, org, 'erin@example.com', 'member', { sendEmail: false });
+      const erin = await invite(owner, org, 'erin@example.com', 'member', { sendEmail: false });
       const before = (await list()).rows.find((r) => r.email === 'erin@example.com');
       assert.equal(before?.delivery.status, 'none');
       const resent = await owner.api.post(`/v1/organizations/${org}/invitations/${erin.id}/resend`, {});
@@ -83,20 +83,20 @@ for (const dialect of dialects()) {
       );
 
       const frank = await checkedActor(t, 'frank@example.com');
-      const forFrank = await createInvitation(owner, org, frank.email, 'member', { sendEmail: false });
+      const forFrank = await invite(owner, org, frank.email, 'member', { sendEmail: false });
       await list();
       assert.equal((await frank.api.post(`/api/v1/invitations/${forFrank.token}/accept`)).statusCode, 200);
       assert.equal(await statusOf(frank.email), 'accepted');
 
       const gina = await checkedActor(t, 'gina@example.com');
-      const forGina = await createInvitation(owner, org, gina.email, 'member', { sendEmail: false });
+      const forGina = await invite(owner, org, gina.email, 'member', { sendEmail: false });
       await list();
       assert.equal((await gina.api.post(`/api/v1/invitations/${forGina.token}/decline`)).statusCode, 200);
       assert.equal(await statusOf(gina.email), 'declined');
     });
 
     it('shows a write made on another connection to the same database', async () => {
-      const inv = await createInvitation(owner, org, 'hank@example.com', 'member', { sendEmail: false });
+      const inv = await invite(owner, org, 'hank@example.com', 'member', { sendEmail: false });
       assert.equal((await list()).rows.find((r) => r.id === inv.id)?.delivery.status, 'none');
       const other = createDb(t.config.database, { error: () => undefined });
       try {
@@ -112,7 +112,7 @@ for (const dialect of dialects()) {
     });
 
     it('turns a pending row expired when the clock passes its expiry, with no write at all', async () => {
-      await createInvitation(owner, org, 'ivy@example.com', 'member', {
+      await invite(owner, org, 'ivy@example.com', 'member', {
         sendEmail: false,
         expiresInDays: 1,
       });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertProblem, checkedActor, ISO, makeMember, UUID_RE } from '../support/admin.js';
+import { assertProblem, checkedActor, ISO, UUID_RE } from '../support/admin.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { dialects } from '../support/db.js';
-import type { Actor } from '../support/fixtures.js';
+import { type Actor, makeMember } from '../support/fixtures.js';
 
 // SPEC §4.1: organizations, members, workspaces and roles, success shapes exactly (every response is
 // also checked against its OpenAPI schema by the checked client).

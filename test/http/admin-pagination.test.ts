@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { checkedActor, createInvitation } from '../support/admin.js';
+import { checkedActor } from '../support/admin.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { dialects } from '../support/db.js';
-import type { Actor } from '../support/fixtures.js';
+import { type Actor, invite } from '../support/fixtures.js';
 
 // Keyset pagination of GET /v1/organizations/:id/invitations: newest first by (createdAt, id), the next
 // page in `Link: <…>; rel="next"` on PUBLIC_URL, every row exactly once even when rows share a timestamp.
@@ -25,7 +25,7 @@ for (const dialect of dialects()) {
     const shortLived: string[] = [];
     let n = 0;
     const add = async (extra: Record<string, unknown> = {}) => {
-      const inv = await createInvitation(alice, org, `p${++n}@example.com`, 'member', {
+      const inv = await invite(alice, org, `p${++n}@example.com`, 'member', {
         sendEmail: false,
         ...extra,
       });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertProblem, checkedActor, createInvitation, makeMember } from '../support/admin.js';
+import { assertProblem, checkedActor } from '../support/admin.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { dialects } from '../support/db.js';
-import type { Actor } from '../support/fixtures.js';
+import { type Actor, invite, makeMember } from '../support/fixtures.js';
 
 // SPEC §2's permission table, through HTTP: each built-in role, a custom role (invitations:read only),
 // a non-member and a system administrator × each operation. Plus demotion, role ceiling, last owner.
@@ -50,8 +50,7 @@ for (const dialect of dialects()) {
 
     const o = () => `/v1/organizations/${org}`;
     const freshInvitation = async () =>
-      (await createInvitation(actors.owner, org, `x${uniq()}@example.com`, 'member', { sendEmail: false }))
-        .id;
+      (await invite(actors.owner, org, `x${uniq()}@example.com`, 'member', { sendEmail: false })).id;
     const freshMember = async () =>
       makeMember(actors.owner, org, await checkedActor(t, `m${uniq()}@example.com`));
     const customRole = async () => {
@@ -228,7 +227,7 @@ for (const dialect of dialects()) {
       assert.equal((await admin.api.patch(`${o()}/members/${carlId}`, { role: 'admin' })).statusCode, 200);
       assert.equal((await admin.api.patch(`${o()}/members/${carlId}`, { role: 'member' })).statusCode, 200);
       // resending an owner invitation is granting owner again
-      const ownerInvite = await createInvitation(owner, org, 'future-owner@example.com', 'owner');
+      const ownerInvite = await invite(owner, org, 'future-owner@example.com', 'owner');
       assertProblem(await admin.api.post(`${o()}/invitations/${ownerInvite.id}/resend`), 403, 'role_ceiling');
       const members = (await owner.api.get(`${o()}/members`)).json<{ userId: string; role: string }[]>();
       assert.equal(members.find((m) => m.userId === ownerId)?.role, 'owner', 'the owner is unchanged');

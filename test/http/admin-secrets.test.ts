@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { checkedActor, createInvitation, tokenOf } from '../support/admin.js';
+import { checkedActor } from '../support/admin.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { seenBodies } from '../support/contract.js';
 import { dialects } from '../support/db.js';
-import type { Actor } from '../support/fixtures.js';
+import { type Actor, invite, tokenOf } from '../support/fixtures.js';
 
 // SPEC §6: the plain token reaches the create/resend response's url and the mail, nowhere else — not
 // list or get responses, not logs, not a table row; only its SHA-256 (64 hex) is stored.
@@ -22,8 +22,8 @@ for (const dialect of dialects()) {
       t = await createTestApp(dialect, { LOG_LEVEL: 'debug' });
       alice = await checkedActor(t, 'alice@example.com');
       org = (await alice.api.post('/v1/organizations', { name: 'Acme' })).json<{ id: string }>().id;
-      const a = await createInvitation(alice, org, 'bob@example.com', 'member');
-      const b = await createInvitation(alice, org, 'carol@example.com', 'admin', { sendEmail: false });
+      const a = await invite(alice, org, 'bob@example.com', 'member');
+      const b = await invite(alice, org, 'carol@example.com', 'admin', { sendEmail: false });
       tokens.push(a.token, b.token);
       invitationIds.push(a.id, b.id);
       const resent = await alice.api.post(`/v1/organizations/${org}/invitations/${a.id}/resend`, {});

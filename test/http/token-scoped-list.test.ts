@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { dialects } from '../support/db.js';
-import { type Actor, actor, invite, join, organization } from '../support/fixtures.js';
+import { type Actor, actor, invite, makeMember, organization } from '../support/fixtures.js';
 import { adminView, codeOf, customRole } from '../support/invitations.js';
 
 type Listed = {
@@ -47,9 +47,9 @@ for (const dialect of dialects()) {
       reader = await actor(t, 'reader@example.com');
       plain = await actor(t, 'plain@example.com');
       adminB = await actor(t, 'admin-b@example.com');
-      await join(t, ownerA, orgA, reader, 'auditor');
-      await join(t, ownerA, orgA, plain, 'member');
-      await join(t, ownerB, orgB, adminB, 'admin');
+      await makeMember(ownerA, orgA, reader, 'auditor');
+      await makeMember(ownerA, orgA, plain, 'member');
+      await makeMember(ownerB, orgB, adminB, 'admin');
       for (let i = 0; i < 5; i++) {
         idsA.push((await invite(ownerA, orgA, `a${i}@example.com`, 'member', { sendEmail: false })).id);
         t.clock.advance(1000);

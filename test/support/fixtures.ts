@@ -48,16 +48,10 @@ export async function invite(
   return { ...body, token: tokenOf(body.url) };
 }
 
-/** Makes `who` a member with `role` by inviting and accepting through the public API. */
-export async function join(
-  t: TestApp,
-  owner: Actor,
-  orgId: string,
-  who: Actor,
-  role = 'member',
-): Promise<void> {
+/** Makes `who` a member with `role` by inviting and accepting through the public API; returns their user id. */
+export async function makeMember(owner: Actor, orgId: string, who: Actor, role = 'member'): Promise<string> {
   const inv = await invite(owner, orgId, who.email, role, { sendEmail: false });
   const res = await who.api.post(`/api/v1/invitations/${inv.token}/accept`);
   assert.equal(res.statusCode, 200, res.body);
-  void t;
+  return res.json<{ data: { membership: { user_id: string } } }>().data.membership.user_id;
 }

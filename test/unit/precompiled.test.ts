@@ -71,27 +71,27 @@ for (const dialect of dialects()) {
       ]);
     });
 
-    if (dialect === 'postgres') {
-      it('runs as a named prepared statement on the connection; other queries stay unnamed', async () => {
-        const statements = await db.kysely.connection().execute(async (conn) => {
-          await byName(conn, 'Beta', 0);
-          await byName(conn, 'Acme 2', 0);
-          await conn.selectFrom('organizations').select('id').where('name', '=', 'Beta').execute();
-          return (
-            await sql<{
-              name: string;
-              statement: string;
-            }>`select name, statement from pg_prepared_statements`.execute(conn)
-          ).rows;
-        });
-        const named = statements.filter((s) => s.statement.includes('"created_at" >'));
-        assert.equal(named.length, 1, JSON.stringify(statements));
-        assert.match(named[0]?.name ?? '', /^admit_\d+$/);
-        assert.ok(
-          statements.every((s) => s.name.startsWith('admit_')),
-          'only precompiled queries are prepared by name',
-        );
+    it('runs as a named prepared statement on the connection; other queries stay unnamed', {
+      skip: dialect !== 'postgres' && 'PostgreSQL only: SQLite has no named prepared statements',
+    }, async () => {
+      const statements = await db.kysely.connection().execute(async (conn) => {
+        await byName(conn, 'Beta', 0);
+        await byName(conn, 'Acme 2', 0);
+        await conn.selectFrom('organizations').select('id').where('name', '=', 'Beta').execute();
+        return (
+          await sql<{
+            name: string;
+            statement: string;
+          }>`select name, statement from pg_prepared_statements`.execute(conn)
+        ).rows;
       });
-    }
+      const named = statements.filter((s) => s.statement.includes('"created_at" >'));
+      assert.equal(named.length, 1, JSON.stringify(statements));
+      assert.match(named[0]?.name ?? '', /^admit_\d+$/);
+      assert.ok(
+        statements.every((s) => s.name.startsWith('admit_')),
+        'only precompiled queries are prepared by name',
+      );
+    });
   });
 }
