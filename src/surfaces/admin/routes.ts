@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { KeptAnswers, sendJson, serializeFor } from '../../http/kept-answers.js';
+import { type JsonAnswer, sendJson, serializeFor } from '../../http/json-answer.js';
 import { errorResponses, PageQuery } from '../../http/schemas.js';
-import { encodeCursor, type ListStamp } from '../../modules/invitations/invitation.model.js';
+import { type Cursor, encodeCursor, type PageOptions } from '../../modules/invitations/invitation.model.js';
 import type { SurfaceContext } from '../context.js';
-import { pageOptions } from '../paging.js';
 import { invitationOut, invitationWithUrlOut, memberOut, organizationOut } from './mappers.js';
 import * as S from './schemas.js';
 
@@ -14,19 +13,27 @@ const security = [{ bearerAuth: [] }];
 
 const errs = (...statuses: number[]) => errorResponses('problem', [400, 401, ...statuses]);
 
-/**
- * Answered invitation-list pages kept per process, by organization and query. A 100-row page costs
- * ~0.2 ms in SQLite and as much again to map and serialize; checking its stamp, one small query
- * (BENCHMARKS.md item 18). At most 200 rows each.
- */
-const LIST_PAGES_KEPT = 256;
+/** `Link: <…>; rel="next"` to the page after this one (same size and filter), when there is one. */
+function nextLink(
+  publicUrl: string,
+  organizationId: string,
+  opts: PageOptions,
+  next: Cursor | null,
+): Record<string, string> {
+  if (!next) return {};
+  const q = new URLSearchParams({ limit: String(opts.limit) });
+  if (opts.status) q.set('status', opts.status);
+  q.set('cursor', encodeCursor(next));
+  return { link: `<${publicUrl}/v1/organizations/${organizationId}/invitations?${q}>; rel="next"` };
+}
 
 export const adminRoutes =
   (ctx: SurfaceContext): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { authenticate: auth } = ctx;
     const base = '/v1/organizations';
-    const listPages = new KeptAnswers<ListStamp>(LIST_PAGES_KEPT);
+    // one store per registration: answered list pages, kept while unchanged (kept-list-pages.ts)
+    const listPages = ctx.invitations.listPages<JsonAnswer>();
 
     app.post(
       base,
@@ -275,24 +282,11 @@ export const adminRoutes =
         },
       },
       async (req, reply) => {
-        const principal = await auth(req);
         const { organizationId } = req.params;
-        const { status, limit = 50, cursor = '' } = req.query;
-        const key = `${organizationId} ${limit} ${status ?? ''} ${cursor}`;
-        const kept = listPages.get(key);
-        if (kept && (await ctx.invitations.listUnchanged(principal, organizationId, kept.stamp))) {
-          return sendJson(reply, kept);
-        }
-        const page = await ctx.invitations.list(principal, organizationId, pageOptions(req.query));
-        const headers: Record<string, string> = {};
-        if (page.next) {
-          const q = new URLSearchParams({ limit: String(limit) });
-          if (status) q.set('status', status);
-          q.set('cursor', encodeCursor(page.next));
-          headers.link = `<${ctx.publicUrl}${base}/${organizationId}/invitations?${q}>; rel="next"`;
-        }
-        const answer = { body: serializeFor(reply, 200, page.items.map(invitationOut)), headers };
-        listPages.keep(key, page.stamp, answer);
+        const answer = await listPages.answer(await auth(req), organizationId, req.query, (page, opts) => ({
+          body: serializeFor(reply, 200, page.items.map(invitationOut)),
+          headers: nextLink(ctx.publicUrl, organizationId, opts, page.next),
+        }));
         return sendJson(reply, answer);
       },
     );
