@@ -17,9 +17,22 @@ import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/**
+ * What this database does beyond plain SQL, for code outside `src/db/` to ask instead of testing
+ * the database kind.
+ */
+export interface DbCapabilities {
+  /**
+   * Whether triggers keep a per-organization invitation-list version (`invitation_list_versions`,
+   * migration 0004: SQLite only, see its header for why not PostgreSQL).
+   */
+  keepsListVersions: boolean;
+}
+
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  capabilities: DbCapabilities;
   /** resolves when the database answers a trivial query */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -106,6 +119,7 @@ export function createDb(database: Config['database'], logger: DbLogger, pool: P
     return {
       kysely,
       dialect: 'sqlite',
+      capabilities: { keepsListVersions: true },
       ping: async () => {
         await sql`select 1`.execute(kysely);
       },
@@ -130,6 +144,7 @@ export function createDb(database: Config['database'], logger: DbLogger, pool: P
   return {
     kysely,
     dialect: 'postgres',
+    capabilities: { keepsListVersions: false },
     ping: async () => {
       await sql`select 1`.execute(kysely);
     },

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { ensureBuilt, freePort } from '../../scripts/proc.js';
 import { loadConfig } from '../../src/config.js';
 import { createDb } from '../../src/db/create-db.js';
@@ -15,7 +16,8 @@ import { type ServerProcess, startServer } from '../support/servers.js';
 // list version (kept by triggers, migration 0004) and the page's first pending expiry say it is
 // unchanged. These tests ask for a page, change the organization in every way there is, and ask
 // again: the second answer must always be the new truth. On PostgreSQL nothing is kept and the
-// same tests hold.
+// same tests hold. Those tests would pass just as well if no page were ever kept, so one more shows
+// that a page is kept at all (src/modules/invitations/kept-list-pages.ts).
 
 const DAY = 86_400_000;
 
@@ -135,6 +137,46 @@ for (const dialect of dialects()) {
       assert.equal((await list(admin)).body, (await list()).body);
       assert.equal((await owner.api.delete(`/v1/organizations/${org}/members/${adminId}`)).statusCode, 204);
       assertProblem(await admin.api.get(`/v1/organizations/${org}/invitations`), 404);
+    });
+  });
+
+  describe(`[${dialect}] admin invitation list: answered again from what was kept`, () => {
+    // DECISIONS.md: SQLite keeps list versions (migration 0004), PostgreSQL keeps none
+    const keeps = dialect === 'sqlite';
+    let t: TestApp;
+    before(async () => {
+      t = await createTestApp(dialect);
+    });
+    after(() => t.close());
+
+    it(`${keeps ? 'reuses' : 'never reuses'} an answered page while the list version stands`, async () => {
+      const owner = await checkedActor(t, 'owner@example.com');
+      const org = (await owner.api.post('/v1/organizations', { name: 'Acme Corp' })).json<{ id: string }>()
+        .id;
+      const inv = await invite(owner, org, 'pat@example.com', 'member', { sendEmail: false });
+      const delivery = async () => {
+        const res = await owner.api.get(`/v1/organizations/${org}/invitations`);
+        assert.equal(res.statusCode, 200, res.body);
+        return res.json<Row[]>().find((r) => r.id === inv.id)?.delivery.status;
+      };
+      assert.equal(await delivery(), 'none');
+      // A write the list version does not count: on SQLite its trigger is dropped first, so only a
+      // page read afresh can show it, and a kept one cannot.
+      const other = createDb(t.config.database, { error: () => undefined });
+      try {
+        if (keeps) await sql`drop trigger invitations_list_version_update`.execute(other.kysely);
+        await other.kysely
+          .updateTable('invitations')
+          .set({ delivery_status: 'failed' })
+          .where('id', '=', inv.id)
+          .execute();
+      } finally {
+        await other.close();
+      }
+      assert.equal(await delivery(), keeps ? 'none' : 'failed');
+      // a write the version counts: the kept page goes
+      await invite(owner, org, 'quinn@example.com', 'member', { sendEmail: false });
+      assert.equal(await delivery(), 'failed');
     });
   });
 

@@ -6,8 +6,9 @@ import { type Kysely, SqliteAdapter, sql } from 'kysely';
 // or re-keyed). Triggers, not application code, so no write path can forget it: the service, the
 // outbox dispatcher, the CLI, a second process on the same file or a hand-run SQL statement.
 //
-// The service keeps answered list pages per organization and reuses one only while the counter is
-// unchanged (and no pending row on it has reached its expiry), so a page never outlives a write.
+// src/modules/invitations/kept-list-pages.ts keeps answered list pages per organization and reuses
+// one only while the counter is unchanged (and no pending row on it has reached its expiry), so a
+// page never outlives a write. `db.capabilities.keepsListVersions` tells it where this table exists.
 // Reading a 100-row page costs ~0.2 ms of SQLite work alone; reading the counter ~5 us.
 //
 // Not on PostgreSQL: there each bump would hold the organization's row lock until COMMIT and

@@ -113,6 +113,22 @@ export interface Page<T> {
 
 export type PageOptions = { status?: EffectiveStatus; limit: number; cursor?: Cursor };
 
+/** A list route's validated query (PageQuery in src/http/schemas.ts). */
+export interface ListQuery {
+  status?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** The validated query of a list route as page options (limit 50 unless given). */
+export function pageOptions(query: ListQuery): PageOptions {
+  return {
+    limit: query.limit ?? 50,
+    ...(query.status ? { status: query.status as EffectiveStatus } : {}),
+    ...(query.cursor ? { cursor: decodeCursor(query.cursor) } : {}),
+  };
+}
+
 /**
  * One keyset page: asks `fetch` for one row more than the limit, so a next cursor is given only when
  * another row exists.
@@ -129,22 +145,6 @@ export async function invitationPage(
     items,
     next: rows.length > opts.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
   };
-}
-
-/**
- * What a list page was computed under: the organization's list version (read before the page) and
- * the first moment one of its pending items turns expired. While both hold, the page is unchanged.
- */
-export interface ListStamp {
-  version: number;
-  until: number;
-}
-
-/** The first expiry among the page's pending items: the moment its derived statuses change. */
-export function pageStableUntil(items: readonly Invitation[]): number {
-  let until = Number.POSITIVE_INFINITY;
-  for (const i of items) if (i.status === 'pending' && i.expireAt < until) until = i.expireAt;
-  return until;
 }
 
 /** The row of a new pending invitation: every transition column empty, delivery as queued or none. */

@@ -106,8 +106,8 @@ export function listOrganizationInvitations(
 }
 
 /**
- * SQLite: the organization's invitation-list version, bumped by triggers with every write that can
- * change its list (migration 0004); 0 before the first.
+ * The organization's invitation-list version (migration 0004), 0 before the first write; only where
+ * `db.capabilities.keepsListVersions`, the table exists nowhere else. Read by kept-list-pages.ts.
  */
 const listVersionQuery = precompiled((db: Executor, organizationId: string) =>
   db.selectFrom('invitation_list_versions').select('version').where('organization_id', '=', organizationId),

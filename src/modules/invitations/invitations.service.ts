@@ -18,29 +18,18 @@ import {
 } from '../organizations/organizations.repository.js';
 import { parsePermissions, withinCeiling } from '../organizations/permissions.policy.js';
 import type { Principal } from '../users/principal.js';
-import {
-  effectiveStatus,
-  type Invitation,
-  invitationPage,
-  type ListStamp,
-  newPendingInvitation,
-  type Page,
-  type PageOptions,
-  pageStableUntil,
-  toInvitation,
-} from './invitation.model.js';
+import { effectiveStatus, type Invitation, newPendingInvitation, toInvitation } from './invitation.model.js';
 import { invitationErrors } from './invitations.errors.js';
 import {
   findInvitation,
   findInvitationById,
   findPending,
   insertInvitation,
-  invitationListVersion,
-  listOrganizationInvitations,
   markExpired,
   rotateToken,
   transition,
 } from './invitations.repository.js';
+import { createKeptListPages, type KeptListPages } from './kept-list-pages.js';
 
 const DAY_MS = 86_400_000;
 
@@ -95,11 +84,6 @@ export function createInvitationsService(deps: InvitationsDeps) {
       messageId: `<${id}@${host}>`,
       now,
     });
-  }
-
-  /** The organization's list version where the database keeps one (SQLite, migration 0004). */
-  function listVersion(organizationId: string): Promise<number | undefined> {
-    return db.dialect === 'sqlite' ? invitationListVersion(k, organizationId) : Promise.resolve(undefined);
   }
 
   async function load(organizationId: string, id: string, now: number): Promise<Invitation> {
@@ -192,31 +176,11 @@ export function createInvitationsService(deps: InvitationsDeps) {
     },
 
     /**
-     * Needs invitations:read. Newest first, keyset-paginated; expiry derived by the service clock.
-     * `stamp` (SQLite, no status filter; null otherwise) lets a caller keep the answered page and ask
-     * `listUnchanged` before reusing it.
+     * The organization's invitation list, one answer per query, kept while the list is unchanged:
+     * see kept-list-pages.ts. Each call makes its own store; a route makes one when registered.
      */
-    async list(
-      principal: Principal,
-      organizationId: string,
-      opts: PageOptions,
-    ): Promise<Page<Invitation> & { stamp: ListStamp | null }> {
-      await requirePermission(k, principal, organizationId, 'invitations:read');
-      // Read before the page: a write landing in between leaves the stamp older than the page (the
-      // next check misses), never newer. `status=expired` gains rows as time passes, beyond what
-      // the page's own expiries tell, so filtered pages are not stamped.
-      const version = opts.status ? undefined : await listVersion(organizationId);
-      const page = await invitationPage(opts, clock.now(), (o) =>
-        listOrganizationInvitations(k, organizationId, o),
-      );
-      const stamp = version === undefined ? null : { version, until: pageStableUntil(page.items) };
-      return { ...page, stamp };
-    },
-
-    /** Needs invitations:read. Whether a page `list` stamped is still exactly what it would answer now. */
-    async listUnchanged(principal: Principal, organizationId: string, stamp: ListStamp): Promise<boolean> {
-      await requirePermission(k, principal, organizationId, 'invitations:read');
-      return clock.now() < stamp.until && (await listVersion(organizationId)) === stamp.version;
+    listPages<A>(): KeptListPages<A> {
+      return createKeptListPages<A>({ db, clock });
     },
 
     /** Needs invitations:read; another organization's id is 404. */

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type TSchema, Type } from 'typebox';
 import { DateTime, errorResponses, InvitationStatus, Nullable, PageQuery, Uuid } from '../../http/schemas.js';
-import { encodeCursor, type Invitation } from '../../modules/invitations/invitation.model.js';
+import { encodeCursor, type Invitation, pageOptions } from '../../modules/invitations/invitation.model.js';
 import { isoTime } from '../../platform/clock.js';
 import type { SurfaceContext } from '../context.js';
-import { pageOptions } from '../paging.js';
 
 // Seeds 000 and 002: /api/v1/invitations with the {success, data, message} envelope and snake_case.
 

@@ -1,0 +1,134 @@
+import type { Db } from '../../db/create-db.js';
+import type { Clock } from '../../platform/clock.js';
+import { requirePermission } from '../organizations/access.js';
+import type { Principal } from '../users/principal.js';
+import {
+  type Invitation,
+  invitationPage,
+  type ListQuery,
+  type Page,
+  type PageOptions,
+  pageOptions,
+} from './invitation.model.js';
+import { invitationListVersion, listOrganizationInvitations } from './invitations.repository.js';
+
+// Kept list pages: the admin invitation list, answered again while unchanged. The whole mechanism
+// lives here: which query a kept answer belongs to (`listPageKey`), when one may be kept, the check
+// before it is answered again, and the bounded store. What it leans on, each in its own layer:
+//
+// - the database: triggers bump `invitation_list_versions.version` with every write that can change
+//   an organization's list (migration 0004, whose header says why). Only some databases keep it;
+//   `db.capabilities.keepsListVersions` says which, so nothing here asks what kind of database it is.
+//   Where they keep none, every answer is read afresh and nothing is kept.
+// - the read: `invitationListVersion` in invitations.repository.ts, one row by primary key.
+// - the answer: whatever the caller's `render` makes of a page. The admin route keeps its serialized
+//   body and headers (src/http/json-answer.ts, HTTP's side, which no module may import), so a reused
+//   page skips the read, the mapping and the serialization: a 100-row page costs ~0.2 ms in SQLite
+//   and as much again to map and serialize; checking its stamp, one small query (BENCHMARKS.md 18).
+//
+// The service hands out a store (`invitations.listPages()`), which the route makes once when it is
+// registered; everything else a route does with it is one call to `answer`.
+
+/** Answered pages kept per list (per process), each of at most 200 rows. */
+export const LIST_PAGES_KEPT = 256;
+
+/**
+ * What a kept page was computed under: the organization's list version (read before the page) and
+ * the first moment one of its pending items turns expired. While both hold, the page is unchanged.
+ */
+export interface ListStamp {
+  version: number;
+  until: number;
+}
+
+/**
+ * The key of a list answer: the organization and the whole validated query, every field in a fixed
+ * order. Built from the entire object rather than from named fields, so a field added to the query
+ * later can never be left out of it (and answer a page asked with another value of that field).
+ */
+export function listPageKey(organizationId: string, query: object): string {
+  return JSON.stringify([organizationId, canonical(query)]);
+}
+
+/** The value with every object's keys sorted, so equal queries serialize alike. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  const fields = value as Record<string, unknown>;
+  const sorted: Record<string, unknown> = {};
+  for (const name of Object.keys(fields).sort()) sorted[name] = canonical(fields[name]);
+  return sorted;
+}
+
+/** The first expiry among the page's pending items: the moment its derived statuses change. */
+function stableUntil(items: readonly Invitation[]): number {
+  let until = Number.POSITIVE_INFINITY;
+  for (const i of items) if (i.status === 'pending' && i.expireAt < until) until = i.expireAt;
+  return until;
+}
+
+/** Answers kept by key with their stamps. Bounded: the oldest kept goes first. Stores only. */
+export class KeptPages<A> {
+  readonly #kept = new Map<string, { stamp: ListStamp; answer: A }>();
+  constructor(readonly limit: number) {}
+
+  get(key: string): { stamp: ListStamp; answer: A } | undefined {
+    return this.#kept.get(key);
+  }
+
+  /** Keeps the answer under its stamp; without one (not reusable) drops whatever was kept. */
+  keep(key: string, stamp: ListStamp | null, answer: A): void {
+    this.#kept.delete(key);
+    if (stamp === null) return;
+    if (this.#kept.size >= this.limit) this.#kept.delete(this.#kept.keys().next().value as string);
+    this.#kept.set(key, { stamp, answer });
+  }
+}
+
+/** Makes the answer for a freshly read page (called only when no kept answer holds). */
+export type RenderPage<A> = (page: Page<Invitation>, opts: PageOptions) => A;
+
+export interface KeptListPages<A> {
+  /**
+   * Needs invitations:read, checked on every call. The organization's invitations, newest first,
+   * keyset-paginated, as `render` makes them: the kept answer for this query while the list is
+   * unchanged, else a fresh page's (kept when it can be).
+   */
+  answer(principal: Principal, organizationId: string, query: ListQuery, render: RenderPage<A>): Promise<A>;
+}
+
+export function createKeptListPages<A>(
+  deps: { db: Db; clock: Clock },
+  limit = LIST_PAGES_KEPT,
+): KeptListPages<A> {
+  const { db, clock } = deps;
+  const k = db.kysely;
+  const kept = new KeptPages<A>(limit);
+  const versioned = db.capabilities.keepsListVersions;
+
+  return {
+    async answer(principal, organizationId, query, render) {
+      // decoded first, as before this module: a bad cursor is 400 whoever asks
+      const opts = pageOptions(query);
+      await requirePermission(k, principal, organizationId, 'invitations:read');
+      const key = listPageKey(organizationId, query);
+      const held = kept.get(key);
+      let checked: number | undefined;
+      if (held && clock.now() < held.stamp.until) {
+        checked = await invitationListVersion(k, organizationId);
+        if (checked === held.stamp.version) return held.answer;
+      }
+      // `status=expired` gains rows as time passes, beyond what the page's own expiries tell, so
+      // filtered pages are not kept. The version is read before the page (the one just checked
+      // will do): a write landing in between leaves the stamp older than the page, never newer.
+      const keepable = versioned && !opts.status;
+      const version = keepable ? (checked ?? (await invitationListVersion(k, organizationId))) : undefined;
+      const page = await invitationPage(opts, clock.now(), (o) =>
+        listOrganizationInvitations(k, organizationId, o),
+      );
+      const answer = render(page, opts);
+      kept.keep(key, version === undefined ? null : { version, until: stableUntil(page.items) }, answer);
+      return answer;
+    },
+  };
+}
