@@ -1,7 +1,6 @@
 import type { AppInstance } from '../app.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/create-db.js';
-import { outboxSealContext } from '../modules/invitations/invitations.service.js';
 import type { Clock } from '../platform/clock.js';
 import type { Sealer } from '../platform/crypto.js';
 import { type DevMailbox, devMailbox, type Mailer, smtpMailer } from '../platform/mailer.js';
@@ -72,7 +71,6 @@ export function createOutbox(
     logger: rt.logger,
     publicUrl: config.publicUrl,
     mailFrom: config.mailFrom,
-    sealContext: outboxSealContext,
     timings: config.timings,
     concurrency,
     ...(opts.random ? { random: opts.random } : {}),
