@@ -4,7 +4,7 @@ import type { Runtime } from './runtime.js';
 import { createServices, type Services } from './services.js';
 import { isLoopbackHost, mailboxRoutes } from './surfaces/system/mailbox.js';
 
-// The one composition of an HTTP process, used by the server (main.ts), the tests and the benchmark:
+// The one composition of an HTTP process, for the server (main.ts, which the benchmark runs) and tests:
 // runtime → services → app with its surfaces. The outbox (mailer + dispatcher) is optional: with one,
 // the invitations service wakes its dispatcher after a commit and the dev mailbox is served; without
 // one (tests of the API alone) mail only waits in the outbox table. Starting the dispatcher is the
