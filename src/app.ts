@@ -9,25 +9,12 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import type { Redis } from 'ioredis';
-import type { Config } from './config.js';
-import type { Db } from './db/create-db.js';
 import { commonErrors } from './errors.js';
 import { createAuthenticator } from './http/auth.js';
 import { frameworkError, installErrorHandling, sendError } from './http/error-handler.js';
 import { validatorCompiler } from './http/validation.js';
-import { createInvitationsService } from './modules/invitations/invitations.service.js';
-import { createRespondService } from './modules/invitations/respond.service.js';
-import { createMembersService } from './modules/organizations/members.service.js';
-import { createOrganizationsService } from './modules/organizations/organizations.service.js';
-import { createRolesService } from './modules/organizations/roles.service.js';
-import { createUsersService } from './modules/users/users.service.js';
-import type { BuiltinIssuer } from './platform/auth/builtin-issuer.js';
-import type { TokenVerifier } from './platform/auth/verifier.js';
-import type { Clock } from './platform/clock.js';
-import type { Counters } from './platform/counters.js';
-import type { Sealer } from './platform/crypto.js';
-import type { Ids } from './platform/ids.js';
+import type { Runtime } from './runtime.js';
+import type { Services } from './services.js';
 import { adminRoutes } from './surfaces/admin/routes.js';
 import { apiV1Routes } from './surfaces/api-v1/routes.js';
 import type { SurfaceContext } from './surfaces/context.js';
@@ -35,22 +22,11 @@ import { inviteeRoutes } from './surfaces/invitee/routes.js';
 import { pageRoutes } from './surfaces/pages/routes.js';
 import { systemRoutes } from './surfaces/system/routes.js';
 
-export interface AppDeps {
-  config: Config;
-  db: Db;
-  clock: Clock;
-  ids: Ids;
-  sealer: Sealer;
-  verifier: TokenVerifier;
-  issuer: BuiltinIssuer | undefined;
-  counters: Counters;
-  logger: FastifyBaseLogger;
-  redis?: Redis | undefined;
-  /** called after a transaction that queued mail commits (wakes the in-process dispatcher) */
-  onMailQueued?: (() => void) | undefined;
-  /** later surfaces (invitee, api-v1, pages, dev mailbox) register here with the same context */
-  plugins?: ((app: AppInstance, ctx: SurfaceContext) => Promise<void>)[];
-}
+/** What the HTTP app takes from its process besides services: configuration, logs, auth, shared store. */
+export type AppRuntime = Pick<Runtime, 'config' | 'logger' | 'verifier' | 'issuer' | 'redis'>;
+
+/** A surface registered beside the built-in ones (the dev mailbox; later ones take the same context). */
+export type Surface = (app: AppInstance, ctx: SurfaceContext) => Promise<void>;
 
 export type AppInstance = FastifyInstance<
   RawServerDefault,
@@ -62,11 +38,14 @@ export type AppInstance = FastifyInstance<
 
 export const BODY_LIMIT = 64 * 1024;
 
-/** Builds the HTTP application: infrastructure → auth → surfaces. Never listens. */
-export async function buildApp(deps: AppDeps) {
-  const { config, db, clock, ids } = deps;
+/**
+ * Builds the HTTP application: infrastructure → auth → surfaces, each surface handed the services.
+ * Never listens; src/compose.ts is the one caller outside tests of this module.
+ */
+export async function buildApp(services: Services, rt: AppRuntime, surfaces: readonly Surface[] = []) {
+  const { config } = rt;
   const app = Fastify({
-    loggerInstance: deps.logger,
+    loggerInstance: rt.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy ?? false,
     requestTimeout: 30_000,
@@ -121,44 +100,22 @@ export async function buildApp(deps: AppDeps) {
   const limit = config.rateLimitPublic;
   await app.register(rateLimit, {
     global: false,
-    ...(deps.redis ? { redis: deps.redis, nameSpace: 'admit:rl:' } : {}),
+    ...(rt.redis ? { redis: rt.redis, nameSpace: 'admit:rl:' } : {}),
     errorResponseBuilder: (_req, context) => commonErrors.rateLimited(context.ttl / 1000),
   });
 
-  const users = createUsersService({
-    db,
-    clock,
-    ids,
-    systemAdminEmails: config.systemAdminEmails,
-  });
   const ctx: SurfaceContext = {
-    authenticate: createAuthenticator({ verifier: deps.verifier, users }),
-    organizations: createOrganizationsService({ db, clock, ids }),
-    roles: createRolesService({ db, clock, ids }),
-    members: createMembersService({ db }),
-    invitations: createInvitationsService({
-      db,
-      clock,
-      ids,
-      sealer: deps.sealer,
-      counters: deps.counters,
-      onMailQueued: deps.onMailQueued,
-      publicUrl: config.publicUrl,
-      ttlMs: config.invitationTtlMs,
-      maxTtlMs: config.invitationMaxTtlMs,
-      quotaOrg: config.quotaOrg,
-      quotaRecipient: config.quotaRecipient,
-    }),
-    respond: createRespondService({ db, clock, ids }),
+    ...services,
+    authenticate: createAuthenticator({ verifier: rt.verifier, users: services.users }),
     publicUrl: config.publicUrl,
     appUrl: config.appUrl,
     publicRateLimit: limit === 'off' ? undefined : { max: limit.max, timeWindow: limit.windowMs },
   };
 
-  const issuer = deps.issuer;
+  const issuer = rt.issuer;
   await app.register(
     systemRoutes({
-      ping: db.ping,
+      ping: services.system.ping,
       jwks: issuer ? () => issuer.publicKeys() : undefined,
       isClosing: () => closing,
     }),
@@ -167,7 +124,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(apiV1Routes(ctx));
   await app.register(inviteeRoutes(ctx));
   await app.register(pageRoutes(ctx));
-  for (const plugin of deps.plugins ?? []) await plugin(app, ctx);
+  for (const surface of surfaces) await surface(app, ctx);
   return app;
 }
 

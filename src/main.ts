@@ -1,9 +1,11 @@
+import { composeApp } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createOutbox } from './outbox/wiring.js';
+import { createOutbox } from './outbox/outbox.js';
 import { boundHeapGrowth } from './platform/heap.js';
-import { appDeps, buildApp, createRuntime } from './runtime.js';
+import { createRuntime } from './runtime.js';
 
-// Composition root: loadConfig → database → migrate → buildApp → listen; graceful close on signals.
+// The server: loadConfig → runtime (database, migrate) → outbox → services and app (compose.ts) →
+// listen → dispatcher; graceful close on signals.
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -19,12 +21,14 @@ async function main(): Promise<void> {
   boundHeapGrowth();
   const rt = await createRuntime(config);
   const outbox = createOutbox(rt);
-  const app = await buildApp(appDeps(rt, { plugins: [outbox.plugin], onMailQueued: outbox.wake }));
+  const { app, services } = await composeApp(rt, { outbox });
+  // asked before listening, so requests to this server cannot have written anything yet
+  const empty = await services.system.isEmpty();
   await app.listen({ port: config.port, host: config.host });
   // the dispatcher runs in the server process on both dialects (`admit worker` adds more on PostgreSQL)
   outbox.dispatcher.start();
 
-  if (rt.fresh && rt.issuer) {
+  if (empty && rt.issuer) {
     const token = await rt.issuer.sign({
       email: 'admin@admit.localhost',
       name: 'Admin',

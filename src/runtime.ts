@@ -1,7 +1,5 @@
-import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import pino, { type DestinationStream } from 'pino';
-import { type AppDeps, buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createDb, type Db, type PoolOptions } from './db/create-db.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -19,7 +17,11 @@ import { createSealer, type Sealer } from './platform/crypto.js';
 import { cryptoIds, type Ids } from './platform/ids.js';
 import { resolveSecret } from './platform/secret.js';
 
-// The composition root's pieces, shared by `npm start`, the CLI, tests and the benchmark.
+// What a process opens, in layers, so each command opens only what it needs:
+//   openCore      logger, clock, ids, the database (migrated) and the sealer: `admit worker`, `admit token`
+//   createRuntime the core plus token verification and the shared counters (Redis when REDIS_URL): the
+//                 server, the tests and the benchmark, which then build services and the app (compose.ts)
+// `admit migrate` opens the database alone (createDb + migrateToLatest).
 
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream): pino.Logger {
   return pino(
@@ -39,38 +41,73 @@ export function createLogger(config: Pick<Config, 'logLevel'>, destination?: Des
   );
 }
 
-export interface Runtime {
+/** What every command that reads or writes data opens. */
+export interface Core {
   config: Config;
   db: Db;
   logger: pino.Logger;
   sealer: Sealer;
   clock: Clock;
   ids: Ids;
+  close(): Promise<void>;
+}
+
+export interface CoreOptions {
+  logger?: pino.Logger;
+  clock?: Clock;
+  ids?: Ids;
+  pool?: PoolOptions;
+  /** false: the schema is already current (another process migrated it) */
+  migrate?: boolean;
+}
+
+export async function openCore(config: Config, opts: CoreOptions = {}): Promise<Core> {
+  const logger = opts.logger ?? createLogger(config);
+  const db = createDb(config.database, logger, opts.pool);
+  try {
+    if (opts.migrate !== false) await migrateToLatest(db.kysely);
+    return {
+      config,
+      db,
+      logger,
+      sealer: createSealer(resolveSecret(config)),
+      clock: opts.clock ?? systemClock,
+      ids: opts.ids ?? cryptoIds,
+      close: () => db.close(),
+    };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The built-in issuer (AUTH_ISSUER unset): its signing keys live in the database, created on first use. */
+export function openIssuer(core: Core): Promise<BuiltinIssuer> {
+  return createBuiltinIssuer({
+    db: core.db.kysely,
+    sealer: core.sealer,
+    issuer: core.config.publicUrl,
+    now: () => core.clock.now(),
+  });
+}
+
+/** The server's runtime: the core, token verification, and counters shared by every process on Redis. */
+export interface Runtime extends Core {
   issuer: BuiltinIssuer | undefined;
   verifier: TokenVerifier;
   counters: Counters;
   redis: Redis | undefined;
-  /** true when this start found an empty database (no user and no organization yet) */
-  fresh: boolean;
-  close(): Promise<void>;
 }
 
-export async function createRuntime(
-  config: Config,
-  opts: { logger?: pino.Logger; clock?: Clock; ids?: Ids; pool?: PoolOptions; migrate?: boolean } = {},
-): Promise<Runtime> {
-  const logger = opts.logger ?? createLogger(config);
-  const clock = opts.clock ?? systemClock;
-  const ids = opts.ids ?? cryptoIds;
-  const db = createDb(config.database, logger, opts.pool);
+export async function createRuntime(config: Config, opts: CoreOptions = {}): Promise<Runtime> {
+  const core = await openCore(config, opts);
+  const { logger } = core;
   try {
-    if (opts.migrate !== false) await migrateToLatest(db.kysely);
-    const sealer = createSealer(resolveSecret(config));
-    const now = () => clock.now();
+    const now = () => core.clock.now();
     let issuer: BuiltinIssuer | undefined;
     let verifier: TokenVerifier;
     if (config.auth.mode === 'builtin') {
-      issuer = await createBuiltinIssuer({ db: db.kysely, sealer, issuer: config.publicUrl, now });
+      issuer = await openIssuer(core);
       verifier = createVerifier({
         issuer: config.publicUrl,
         audience: config.publicUrl,
@@ -97,46 +134,19 @@ export async function createRuntime(
       : undefined;
     redis?.on('error', (err) => logger.warn({ err }, 'redis error'));
     const counters = redis ? redisCounters(redis) : memoryCounters(now);
-    const fresh =
-      (await db.kysely.selectFrom('users').select('id').limit(1).executeTakeFirst()) === undefined &&
-      (await db.kysely.selectFrom('organizations').select('id').limit(1).executeTakeFirst()) === undefined;
     return {
-      config,
-      db,
-      logger,
-      sealer,
-      clock,
-      ids,
+      ...core,
       issuer,
       verifier,
       counters,
       redis,
-      fresh,
       async close() {
         redis?.disconnect();
-        await db.close();
+        await core.close();
       },
     };
   } catch (err) {
-    await db.close().catch(() => undefined);
+    await core.close().catch(() => undefined);
     throw err;
   }
 }
-
-export function appDeps(rt: Runtime, extra: Partial<AppDeps> = {}): AppDeps {
-  return {
-    config: rt.config,
-    db: rt.db,
-    clock: rt.clock,
-    ids: rt.ids,
-    sealer: rt.sealer,
-    verifier: rt.verifier,
-    issuer: rt.issuer,
-    counters: rt.counters,
-    logger: rt.logger as FastifyBaseLogger,
-    redis: rt.redis,
-    ...extra,
-  };
-}
-
-export { buildApp };

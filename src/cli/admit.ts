@@ -3,9 +3,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, parseDuration } from '../config.js';
 import { createDb } from '../db/create-db.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { runWorker } from '../outbox/worker.js';
 import { canonicalEmail } from '../platform/email.js';
-import { createRuntime } from '../runtime.js';
+import { openCore, openIssuer } from '../runtime.js';
+import { runWorker } from './worker.js';
 
 const USAGE = `usage:
   admit migrate                                   apply database migrations
@@ -52,9 +52,12 @@ async function main(argv: string[]): Promise<number> {
       );
       return 2;
     }
-    const rt = await createRuntime({ ...config, logLevel: 'silent' });
+    // the database holds the signing keys (migrated first, so a token can be minted before the first
+    // start); no Redis, no verifier, no services
+    const core = await openCore({ ...config, logLevel: 'silent' });
     try {
-      const token = await rt.issuer!.sign({
+      const issuer = await openIssuer(core);
+      const token = await issuer.sign({
         email: email.email,
         name: values.name ?? null,
         admin: values.admin ?? false,
@@ -62,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
       });
       process.stdout.write(`${token}\n`);
     } finally {
-      await rt.close();
+      await core.close();
     }
     return 0;
   }

@@ -1,21 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/create-db.js';
 import { inTransaction } from '../db/tx.js';
+import {
+  findMailFacts,
+  lockInvitations,
+  recordDelivery,
+} from '../modules/invitations/delivery.repository.js';
+import { invitationUrl } from '../modules/invitations/invitation-link.js';
+import {
+  type ClaimedRow,
+  dueIds,
+  leaseRows,
+  releaseLeases,
+  type Settlement,
+  settle,
+} from '../modules/outbox/outbox.repository.js';
+import { openOutboxToken } from '../modules/outbox/sealed-token.js';
 import type { Clock } from '../platform/clock.js';
 import type { Sealer } from '../platform/crypto.js';
 import { canonicalEmail } from '../platform/email.js';
 import type { Mailer } from '../platform/mailer.js';
-import {
-  type ClaimedRow,
-  dueIds,
-  findMailFacts,
-  leaseRows,
-  lockInvitations,
-  recordDelivery,
-  releaseLeases,
-  type Settlement,
-  settle,
-} from './outbox.repository.js';
 import { renderInvitationEmail } from './render.js';
 
 // Turns committed outbox intents into deliveries (see README.md beside this file): claim due rows
@@ -35,8 +39,6 @@ export interface DispatcherDeps {
   logger: DispatcherLogger;
   publicUrl: string;
   mailFrom: string;
-  /** the context an outbox token was sealed under (invitations.service's outboxSealContext) */
-  sealContext: (outboxId: string) => string;
   timings: {
     outboxBackoffBaseMs: number;
     outboxBackoffMaxMs: number;
@@ -184,7 +186,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     // the link is dead: nothing worth sending (normally cancelled in the same transaction already)
     if (facts?.status !== 'pending') return { status: 'cancelled' };
     if (facts.expire_at <= clock.now()) return { status: 'failed', error: 'invitation_expired' };
-    const token = row.sealed_token ? sealer.open(row.sealed_token, deps.sealContext(row.id)) : undefined;
+    const token = row.sealed_token ? openOutboxToken(sealer, row.id, row.sealed_token) : undefined;
     // sealed under another ADMIT_SECRET, tampered with, or already wiped: it can never be sent
     if (!token) return { status: 'failed', error: 'unsealable_token' };
     // only the stored canonical address, re-checked before it reaches the mailer
@@ -198,7 +200,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       inviterName: facts.inviter_name,
       inviterEmail: facts.inviter_email,
       expireAt: facts.expire_at,
-      url: `${deps.publicUrl}/invite/${token}`,
+      url: invitationUrl(deps.publicUrl, token),
     });
     const result = await mailer.send({
       from: deps.mailFrom,

@@ -82,8 +82,8 @@ describe('[postgres] two admit worker processes on one database', {
     await waitFor(() => workers.every((w) => w.output().includes('dispatching mail')), 'both workers up');
 
     // the invitations come from the API in the test process (its own dispatcher is not started)
-    const { buildApp, appDeps } = await import('../../src/runtime.js');
-    const app = await buildApp(appDeps(rt));
+    const { composeApp } = await import('../../src/compose.js');
+    const { app } = await composeApp(rt);
     const token = await rt.issuer!.sign({
       email: 'owner@example.com',
       name: 'Owner',

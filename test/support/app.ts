@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import type { App } from '../../src/app.js';
+import { composeApp } from '../../src/compose.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type Clock, manualClock } from '../../src/platform/clock.js';
-import { appDeps, buildApp, createLogger, createRuntime, type Runtime } from '../../src/runtime.js';
+import { createLogger, createRuntime, type Runtime } from '../../src/runtime.js';
+import type { Services } from '../../src/services.js';
 import { freshDatabase, type TestDialect } from './db.js';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
@@ -12,6 +14,7 @@ export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 export interface TestApp {
   app: App;
   rt: Runtime;
+  services: Services;
   clock: ReturnType<typeof manualClock>;
   config: Config;
   /** every log line written during the test */
@@ -66,23 +69,24 @@ export async function testRuntime(
 }
 
 /**
- * The real application on a fresh database of the dialect, with a settable clock and captured logs.
+ * The real application (the server's composition, without the outbox's dispatcher) on a fresh
+ * database of the dialect, with a settable clock and captured logs.
  * env overrides any configuration variable (quotas and rate limits are off unless set).
  */
 export async function createTestApp(
   dialect: TestDialect,
   env: Record<string, string> = {},
-  extra: Parameters<typeof appDeps>[1] = {},
 ): Promise<TestApp> {
   const { url } = await freshDatabase(dialect);
   const config = testConfig(url, env);
   const clock = manualClock(Date.now());
   const { rt, logs, token } = await testRuntime(config, clock);
-  const app = await buildApp(appDeps(rt, extra));
+  const { app, services } = await composeApp(rt);
   await app.ready();
   return {
     app,
     rt,
+    services,
     clock,
     config,
     logs,

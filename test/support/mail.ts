@@ -2,10 +2,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '../../scripts/proc.js';
 import type { App } from '../../src/app.js';
+import { composeApp } from '../../src/compose.js';
 import type { Config } from '../../src/config.js';
-import { createOutbox, type Outbox } from '../../src/outbox/wiring.js';
+import { createOutbox, type Outbox } from '../../src/outbox/outbox.js';
 import { systemClock } from '../../src/platform/clock.js';
-import { appDeps, buildApp, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { testConfig, testRuntime } from './app.js';
 import { freshDatabase, type TestDialect } from './db.js';
 
@@ -245,7 +246,7 @@ export async function createMailApp(
   const config = testConfig(url, { ...FAST_OUTBOX, ...env });
   const { rt, logs, token } = await testRuntime(config, systemClock);
   const outbox = createOutbox(rt);
-  const app = await buildApp(appDeps(rt, { plugins: [outbox.plugin], onMailQueued: outbox.wake }));
+  const { app } = await composeApp(rt, { outbox });
   await app.ready();
   if (opts.dispatch !== false) outbox.dispatcher.start();
   return {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { outboxSealContext } from '../../src/modules/invitations/invitations.service.js';
+import { cancelUndelivered } from '../../src/modules/outbox/outbox.repository.js';
 import { createDispatcher, type Dispatcher } from '../../src/outbox/dispatcher.js';
-import { cancelUndelivered } from '../../src/outbox/outbox.repository.js';
 import { manualClock } from '../../src/platform/clock.js';
 import type { Mailer, OutgoingMail, SendOutcome } from '../../src/platform/mailer.js';
 import { client } from '../support/app.js';
@@ -72,7 +71,6 @@ for (const dialect of dialects()) {
           logger: t!.rt.logger,
           publicUrl: 'http://admit.test',
           mailFrom: 'Admit <no-reply@admit.test>',
-          sealContext: outboxSealContext,
           timings: {
             outboxBackoffBaseMs: 10,
             outboxBackoffMaxMs: 100,

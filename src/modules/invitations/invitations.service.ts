@@ -3,7 +3,6 @@ import type { Db } from '../../db/create-db.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { type Executor, inTransaction } from '../../db/tx.js';
 import { commonErrors } from '../../errors.js';
-import { cancelUndelivered, enqueueInvitationEmail } from '../../outbox/outbox.repository.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Counters } from '../../platform/counters.js';
 import { type Sealer, sha256Hex } from '../../platform/crypto.js';
@@ -17,8 +16,11 @@ import {
   hasMemberWithEmail,
 } from '../organizations/organizations.repository.js';
 import { parsePermissions, withinCeiling } from '../organizations/permissions.policy.js';
+import { cancelUndelivered, enqueueInvitationEmail } from '../outbox/outbox.repository.js';
+import { sealOutboxToken } from '../outbox/sealed-token.js';
 import type { Principal } from '../users/principal.js';
 import { effectiveStatus, type Invitation, newPendingInvitation, toInvitation } from './invitation.model.js';
+import { invitationUrl } from './invitation-link.js';
 import { invitationErrors } from './invitations.errors.js';
 import {
   findInvitation,
@@ -50,9 +52,6 @@ export interface InvitationsDeps {
 
 export type WithUrl = Invitation & { url: string };
 
-/** The context under which an outbox token is sealed: binds the box to its outbox row. */
-export const outboxSealContext = (outboxId: string) => `outbox:${outboxId}`;
-
 export function createInvitationsService(deps: InvitationsDeps) {
   const { db, clock, ids, sealer } = deps;
   const k = db.kysely;
@@ -80,7 +79,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
       id,
       invitationId,
       recipient,
-      sealedToken: sealer.seal(token, outboxSealContext(id)),
+      sealedToken: sealOutboxToken(sealer, id, token),
       messageId: `<${id}@${host}>`,
       now,
     });
@@ -252,7 +251,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
     },
 
     url(token: string): string {
-      return `${deps.publicUrl}/invite/${token}`;
+      return invitationUrl(deps.publicUrl, token);
     },
 
     effectiveStatus,

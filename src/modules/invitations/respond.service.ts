@@ -1,7 +1,6 @@
 import type { Db } from '../../db/create-db.js';
 import { type Executor, inTransaction } from '../../db/tx.js';
 import { commonErrors } from '../../errors.js';
-import { cancelUndelivered } from '../../outbox/outbox.repository.js';
 import type { Clock } from '../../platform/clock.js';
 import { looksLikeInvitationToken, sha256Hex } from '../../platform/crypto.js';
 import type { Ids } from '../../platform/ids.js';
@@ -10,6 +9,7 @@ import {
   insertMembership,
   insertWorkspaceMembership,
 } from '../organizations/organizations.repository.js';
+import { cancelUndelivered } from '../outbox/outbox.repository.js';
 import type { Principal } from '../users/principal.js';
 import {
   type EffectiveStatus,

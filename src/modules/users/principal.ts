@@ -10,14 +10,3 @@ export interface Principal {
   picture: string | null;
   isSystemAdmin: boolean;
 }
-
-/** Verified claims, before the user row exists. */
-export interface Identity {
-  issuer: string;
-  subject: string;
-  email: string | null;
-  emailVerified: boolean;
-  name: string | null;
-  picture: string | null;
-  scopes: readonly string[];
-}

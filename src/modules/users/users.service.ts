@@ -1,8 +1,9 @@
 import type { Db } from '../../db/create-db.js';
 import { inTransaction } from '../../db/tx.js';
+import type { Identity } from '../../platform/auth/verifier.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Ids } from '../../platform/ids.js';
-import type { Identity, Principal } from './principal.js';
+import type { Principal } from './principal.js';
 import { findUserByIdentity, insertUserIfAbsent, updateUserProfile } from './users.repository.js';
 
 export interface UsersService {

@@ -7,13 +7,23 @@ import {
   jwtVerify,
 } from 'jose';
 import { commonErrors } from '../../errors.js';
-import type { Identity } from '../../modules/users/principal.js';
 import { canonicalEmail } from '../email.js';
 import type { BuiltinIssuer } from './builtin-issuer.js';
 
 // Bearer verification with jose: signature, exp, nbf, iss and aud checked; asymmetric algorithms
 // pinned (never `none`, never HMAC); `kid` only selects from the configured key set; an unknown kid
 // refetches at most once per cooldown. Verified identities are cached per token until it expires.
+
+/** Verified claims, before the user row exists (the users service turns them into a Principal). */
+export interface Identity {
+  issuer: string;
+  subject: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  picture: string | null;
+  scopes: readonly string[];
+}
 
 export interface TokenVerifier {
   verify(token: string): Promise<Identity>;

@@ -1,12 +1,7 @@
 import type { Config } from '../config.js';
-import { createDb } from '../db/create-db.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { systemClock } from '../platform/clock.js';
-import { createSealer } from '../platform/crypto.js';
+import { createOutbox } from '../outbox/outbox.js';
 import { boundHeapGrowth } from '../platform/heap.js';
-import { resolveSecret } from '../platform/secret.js';
-import { createLogger } from '../runtime.js';
-import { createOutbox } from './wiring.js';
+import { openCore } from '../runtime.js';
 
 /**
  * `admit worker`: the dispatcher without the HTTP server, for PostgreSQL deployments that scale mail
@@ -28,17 +23,11 @@ export async function runWorker(config: Config): Promise<number> {
     return 2;
   }
   boundHeapGrowth();
-  const logger = createLogger(config);
-  const db = createDb(config.database, logger);
+  // the database and the sealer only: no Redis, no token verification, no services
+  const core = await openCore(config);
+  const { logger } = core;
   try {
-    await migrateToLatest(db.kysely);
-    const outbox = createOutbox({
-      config,
-      db,
-      clock: systemClock,
-      sealer: createSealer(resolveSecret(config)),
-      logger,
-    });
+    const outbox = createOutbox(core);
     outbox.dispatcher.start();
     logger.info({ pid: process.pid }, 'admit worker: dispatching mail');
     const signal = await new Promise<string>((resolve) => {
@@ -53,6 +42,6 @@ export async function runWorker(config: Config): Promise<number> {
     await outbox.close(5_000);
     return 0;
   } finally {
-    await db.close();
+    await core.close();
   }
 }

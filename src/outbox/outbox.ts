@@ -1,33 +1,28 @@
-import type { AppInstance } from '../app.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/create-db.js';
-import { outboxSealContext } from '../modules/invitations/invitations.service.js';
 import type { Clock } from '../platform/clock.js';
 import type { Sealer } from '../platform/crypto.js';
 import { type DevMailbox, devMailbox, type Mailer, smtpMailer } from '../platform/mailer.js';
-import { isLoopbackHost, mailboxRoutes } from '../surfaces/system/mailbox.js';
 import { createDispatcher, type Dispatcher, type DispatcherLogger } from './dispatcher.js';
 
-// Composition of the email side for main.ts, `admit worker` and tests: the mailer chosen by
-// SMTP_URL (dev mailbox without it), the dispatcher, and an app plugin that serves /dev/mailbox on
-// loopback. The server wakes the dispatcher shortly after a commit that queued mail (wake()); mail
-// queued by another process is picked up at the next poll (OUTBOX_POLL, 1 s by default).
+// The email side of a process, for the composition (src/compose.ts) and `admit worker`: the mailer
+// chosen by SMTP_URL (the dev mailbox without it) and the dispatcher. The server wakes the dispatcher
+// shortly after a commit that queued mail (wake()); mail queued by another process is picked up at the
+// next poll (OUTBOX_POLL, 1 s by default). Knows no HTTP: the composition serves the dev mailbox.
 
 export const DISPATCH_CONCURRENCY = 4;
 export const WAKE_INTERVAL_MS = 250;
 
 export interface Outbox {
   mailer: Mailer;
-  /** the dev mailbox when there is no SMTP_URL */
+  /** the dev mailbox when there is no SMTP_URL (the composition serves it at /dev/mailbox on loopback) */
   mailbox: DevMailbox | undefined;
   dispatcher: Dispatcher;
   /**
-   * For buildApp's onMailQueued: wakes the dispatcher after a commit that queued mail, at most once per
+   * For the invitations service's onMailQueued: wakes the dispatcher after a commit that queued mail, at most once per
    * WAKE_INTERVAL_MS so a burst of invitations is claimed in batches, not one claim transaction each.
    */
   wake: () => void;
-  /** for buildApp's plugins list */
-  plugin: (app: AppInstance) => Promise<void>;
   /** stop claiming, let sends in flight settle (bounded) or release them, close the transport */
   close(graceMs?: number): Promise<void>;
 }
@@ -72,7 +67,6 @@ export function createOutbox(
     logger: rt.logger,
     publicUrl: config.publicUrl,
     mailFrom: config.mailFrom,
-    sealContext: outboxSealContext,
     timings: config.timings,
     concurrency,
     ...(opts.random ? { random: opts.random } : {}),
@@ -89,9 +83,6 @@ export function createOutbox(
         dispatcher.notify();
       }, WAKE_INTERVAL_MS);
       wakeTimer.unref();
-    },
-    async plugin(app) {
-      if (mailbox && isLoopbackHost(config.host)) await app.register(mailboxRoutes(() => mailbox.list()));
     },
     async close(graceMs = 5_000) {
       clearTimeout(wakeTimer);

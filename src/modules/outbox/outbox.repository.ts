@@ -1,11 +1,12 @@
 import { type Insertable, sql } from 'kysely';
-import { precompiled, precompiledResult } from '../db/precompiled.js';
-import type { OutboxStatus, OutboxTable } from '../db/schema.js';
-import type { Executor } from '../db/tx.js';
-import { invitationFacts } from '../modules/invitations/invitations.repository.js';
+import { precompiled, precompiledResult } from '../../db/precompiled.js';
+import type { OutboxStatus, OutboxTable } from '../../db/schema.js';
+import type { Executor } from '../../db/tx.js';
 
-// Outbox intents are written by services inside their own transaction; the dispatcher
-// (outbox.dispatcher.ts) turns committed intents into SMTP deliveries.
+// The outbox table, and nothing else: services write intents (enqueue, cancel) inside their own
+// transaction; the dispatcher (src/outbox/dispatcher.ts) claims, settles and releases rows. What the
+// message says and the invitation's `delivery` columns are the invitations module's
+// (invitations/delivery.repository.ts). This module imports no other module, so any module may call it.
 
 export const INVITATION_EMAIL = 'invitation_email';
 
@@ -136,27 +137,6 @@ export function leaseRows(
     .execute() as Promise<ClaimedRow[]>;
 }
 
-/** What the message says: organization, workspace, role, inviter, expiry; plus the state that decides whether to send. */
-export function findMailFacts(db: Executor, invitationId: string) {
-  return invitationFacts(db).where('i.id', '=', invitationId).executeTakeFirst();
-}
-
-/**
- * PostgreSQL: locks the invitations behind a group of settlements, in id order, before their outbox
- * rows. Services lock an invitation first and then its outbox rows (resend, revoke, accept cancel
- * undelivered mail); settling in the other order could deadlock with them.
- */
-export async function lockInvitations(db: Executor, invitationIds: string[]): Promise<void> {
-  if (invitationIds.length === 0) return;
-  await db
-    .selectFrom('invitations')
-    .select('id')
-    .where('id', 'in', invitationIds)
-    .orderBy('id')
-    .forUpdate()
-    .execute();
-}
-
 export type Settlement =
   | { status: 'sent' }
   | { status: 'retrying'; nextAttemptAt: number; error: string }
@@ -196,24 +176,6 @@ export async function settle(
     .returning('attempts')
     .executeTakeFirst();
   return result?.attempts;
-}
-
-/** Mirrors the outcome onto the invitation's `delivery` (what admins see). */
-export async function recordDelivery(
-  db: Executor,
-  invitationId: string,
-  delivery: { status: 'sent' | 'retrying' | 'failed'; attempts: number; at: number; error: string | null },
-): Promise<void> {
-  await db
-    .updateTable('invitations')
-    .set({
-      delivery_status: delivery.status,
-      delivery_attempts: delivery.attempts,
-      delivery_last_attempt_at: delivery.at,
-      delivery_last_error: delivery.error,
-    })
-    .where('id', '=', invitationId)
-    .execute();
 }
 
 /** Graceful shutdown: hands rows back that this dispatcher claimed but did not settle, due now. */

@@ -1,0 +1,15 @@
+import type { Db } from '../../db/create-db.js';
+import { isEmptyDatabase } from './system.repository.js';
+
+/** Facts about the installation as a whole, for the system surface and the server's first start. */
+export function createSystemService(deps: { db: Db }) {
+  const { db } = deps;
+  return {
+    /** Resolves when the database answers (readiness); rejects otherwise. */
+    ping: (): Promise<void> => db.ping(),
+    /** True on a database nobody has used yet (no user, no organization): the first start. */
+    isEmpty: (): Promise<boolean> => isEmptyDatabase(db.kysely),
+  };
+}
+
+export type SystemService = ReturnType<typeof createSystemService>;
