@@ -66,7 +66,6 @@ export const outboxSealContext = (outboxId: string) => `outbox:${outboxId}`;
 
 export function createInvitationsService(deps: InvitationsDeps) {
   const { db, clock, ids, sealer } = deps;
-  const k = db.kysely;
   const maxDays = Math.floor(deps.maxTtlMs / DAY_MS);
   const host = new URL(deps.publicUrl).hostname || 'admit.localhost';
 
@@ -99,18 +98,20 @@ export function createInvitationsService(deps: InvitationsDeps) {
 
   /** The organization's list version where the database keeps one (SQLite, migration 0004). */
   function listVersion(organizationId: string): Promise<number | undefined> {
-    return db.dialect === 'sqlite' ? invitationListVersion(k, organizationId) : Promise.resolve(undefined);
+    return db.dialect === 'sqlite'
+      ? invitationListVersion(db.reads, organizationId)
+      : Promise.resolve(undefined);
   }
 
   async function load(organizationId: string, id: string, now: number): Promise<Invitation> {
-    const row = await findInvitation(k, organizationId, id);
+    const row = await findInvitation(db.reads, organizationId, id);
     if (!row) throw invitationErrors.notFound();
     return toInvitation(row, now);
   }
 
   /** After a failed conditional update: 404 when it is not in this organization, else 409. */
   async function notPendingOrMissing(organizationId: string, id: string): Promise<never> {
-    const row = await findInvitation(k, organizationId, id);
+    const row = await findInvitation(db.reads, organizationId, id);
     throw row ? invitationErrors.notPending() : invitationErrors.notFound();
   }
 
@@ -131,15 +132,15 @@ export function createInvitationsService(deps: InvitationsDeps) {
         sendEmail?: boolean;
       },
     ): Promise<WithUrl> {
-      const access = await requirePermission(k, principal, organizationId, 'invitations:create');
+      const access = await requirePermission(db.reads, principal, organizationId, 'invitations:create');
       const canonical = canonicalEmail(input.email);
       if (!canonical.ok) throw commonErrors.invalidEmail(canonical.reason);
       const email = canonical.email;
-      const role = await findRoleByKey(k, organizationId, input.role);
+      const role = await findRoleByKey(db.reads, organizationId, input.role);
       if (!role) throw organizationErrors.unknownRole(input.role);
       if (!withinCeiling(access.permissions, parsePermissions(role.permissions)))
         throw organizationErrors.roleCeiling();
-      if (input.workspaceId && !(await findWorkspace(k, organizationId, input.workspaceId))) {
+      if (input.workspaceId && !(await findWorkspace(db.kysely, organizationId, input.workspaceId))) {
         throw organizationErrors.unknownWorkspace();
       }
       const ttl = lifetime(input.expiresInDays);
@@ -201,13 +202,13 @@ export function createInvitationsService(deps: InvitationsDeps) {
       organizationId: string,
       opts: PageOptions,
     ): Promise<Page<Invitation> & { stamp: ListStamp | null }> {
-      await requirePermission(k, principal, organizationId, 'invitations:read');
+      await requirePermission(db.reads, principal, organizationId, 'invitations:read');
       // Read before the page: a write landing in between leaves the stamp older than the page (the
       // next check misses), never newer. `status=expired` gains rows as time passes, beyond what
       // the page's own expiries tell, so filtered pages are not stamped.
       const version = opts.status ? undefined : await listVersion(organizationId);
       const page = await invitationPage(opts, clock.now(), (o) =>
-        listOrganizationInvitations(k, organizationId, o),
+        listOrganizationInvitations(db.reads, organizationId, o),
       );
       const stamp = version === undefined ? null : { version, until: pageStableUntil(page.items) };
       return { ...page, stamp };
@@ -215,19 +216,19 @@ export function createInvitationsService(deps: InvitationsDeps) {
 
     /** Needs invitations:read. Whether a page `list` stamped is still exactly what it would answer now. */
     async listUnchanged(principal: Principal, organizationId: string, stamp: ListStamp): Promise<boolean> {
-      await requirePermission(k, principal, organizationId, 'invitations:read');
+      await requirePermission(db.reads, principal, organizationId, 'invitations:read');
       return clock.now() < stamp.until && (await listVersion(organizationId)) === stamp.version;
     },
 
     /** Needs invitations:read; another organization's id is 404. */
     async get(principal: Principal, organizationId: string, id: string): Promise<Invitation> {
-      await requirePermission(k, principal, organizationId, 'invitations:read');
+      await requirePermission(db.reads, principal, organizationId, 'invitations:read');
       return load(organizationId, id, clock.now());
     },
 
     /** Needs invitations:revoke. Pending (time-expired included) → revoked; terminal → 409. */
     async revoke(principal: Principal, organizationId: string, id: string): Promise<Invitation> {
-      await requirePermission(k, principal, organizationId, 'invitations:revoke');
+      await requirePermission(db.reads, principal, organizationId, 'invitations:revoke');
       const now = clock.now();
       const done = await inTransaction(db, async (trx) => {
         // scoped by organization: another organization's id is never touched (BOLA)
@@ -243,7 +244,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
 
     /** Revoke by id alone (seed 000): the invitation's own organization decides; outside the caller's reach 404. */
     async revokeById(principal: Principal, id: string): Promise<Invitation> {
-      const row = await findInvitationById(k, id);
+      const row = await findInvitationById(db.reads, id);
       if (!row) throw invitationErrors.notFound();
       return this.revoke(principal, row.organization_id, id);
     },
@@ -258,9 +259,9 @@ export function createInvitationsService(deps: InvitationsDeps) {
       id: string,
       input: { expiresInDays?: number; sendEmail?: boolean },
     ): Promise<WithUrl> {
-      const access = await requirePermission(k, principal, organizationId, 'invitations:create');
+      const access = await requirePermission(db.reads, principal, organizationId, 'invitations:create');
       const current = await load(organizationId, id, clock.now());
-      const role = await findRoleByKey(k, organizationId, current.role);
+      const role = await findRoleByKey(db.reads, organizationId, current.role);
       if (role && !withinCeiling(access.permissions, parsePermissions(role.permissions))) {
         throw organizationErrors.roleCeiling();
       }
