@@ -50,6 +50,7 @@ if (process.env.TEST_DATABASE_URL) {
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { stdio: 'inherit', env: process.env },
+  // NODE_ENV=test turns on the storage layer's checks (src/db/checks.ts) unless the caller chose otherwise
+  { stdio: 'inherit', env: { NODE_ENV: 'test', ...process.env } },
 );
 process.exit(result.status ?? 1);

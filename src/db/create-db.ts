@@ -12,7 +12,7 @@ import {
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { withNamedStatements } from './pg-prepared.js';
-import { batchReads } from './read-batch.js';
+import { batchedReads, type Reads, unbatchedReads } from './read-batch.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -30,7 +30,13 @@ export interface DbCapabilities {
 }
 
 export interface Db {
+  /** The database outside any transaction: each query on it runs alone (autocommitted). */
   kysely: Kysely<Database>;
+  /**
+   * Reads outside any transaction that may be batched: only precompiled reads take it, and on
+   * SQLite those asked in one turn of the event loop share one read transaction (read-batch.ts).
+   */
+  reads: Reads;
   dialect: Dialect;
   capabilities: DbCapabilities;
   /** resolves when the database answers a trivial query */
@@ -115,9 +121,9 @@ export function createDb(database: Config['database'], logger: DbLogger, pool: P
     conn.pragma('busy_timeout = 5000');
     conn.pragma('foreign_keys = ON');
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachedStatements(conn) }) });
-    batchReads(kysely);
     return {
       kysely,
+      reads: batchedReads(kysely),
       dialect: 'sqlite',
       capabilities: { keepsListVersions: true },
       ping: async () => {
@@ -143,6 +149,7 @@ export function createDb(database: Config['database'], logger: DbLogger, pool: P
   });
   return {
     kysely,
+    reads: unbatchedReads(kysely),
     dialect: 'postgres',
     capabilities: { keepsListVersions: false },
     ping: async () => {

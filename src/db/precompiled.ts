@@ -1,7 +1,20 @@
 import { type Compilable, type CompiledQuery, PostgresAdapter, type QueryResult } from 'kysely';
+import { storageChecks } from './checks.js';
 import { nameStatement } from './pg-prepared.js';
-import { readBatcherOf } from './read-batch.js';
+import { type Reads, readBatcherOf } from './read-batch.js';
 import type { Executor } from './tx.js';
+
+/**
+ * What a precompiled read runs on: `db.reads` (outside a transaction; batched on SQLite, see
+ * read-batch.ts), `db.kysely` (outside a transaction, alone) or a transaction's `trx`.
+ */
+export type Reader = Executor | Reads;
+
+/**
+ * A read handle as a Kysely handle, for a repository function that builds a query by hand on some
+ * path: that query runs alone, never batched. `db.reads` is a Kysely handle underneath.
+ */
+export const unbatched = (db: Reader): Executor => db as Executor;
 
 type Slot = number | { arg: number; key: string } | { value: unknown };
 
@@ -33,7 +46,11 @@ function sameShape(value: unknown, keys: string[] | undefined): boolean {
  * values. Building and compiling with Kysely was ~20 % of the server's CPU on the token-preview path
  * and more on the write paths (BENCHMARKS.md).
  *
- * `build` must produce the same SQL whatever its arguments' values (no branching on them). It is
+ * `build` must produce the same SQL whatever its arguments' values (no branching on them): it is
+ * compiled once, so a branch would run as whichever side the first call took, for ever. With the
+ * storage checks on (tests, development: checks.ts) it is also compiled with every argument null
+ * (every key of a record argument null) and must give the same SQL, or the first call throws with
+ * the query's name and place; that catches a branch on an argument's presence or truthiness. It is
  * called once with placeholders to learn where each argument lands among the compiled parameters;
  * an argument that is a record (a row to insert) gets a placeholder per key, and later calls must
  * pass a record with the same keys in the same order (another shape is built and run the ordinary
@@ -41,9 +58,10 @@ function sameShape(value: unknown, keys: string[] | undefined): boolean {
  * search_path, no Kysely plugins are used), so it is shared by the database handle, its
  * transactions and its connections.
  */
-export function precompiledResult<A extends unknown[], R>(
+function compiled<A extends unknown[], R>(
   build: (db: Executor, ...args: A) => Compilable<R>,
-) {
+): (db: Reader, ...args: A) => Promise<QueryResult<R>> {
+  const definedAt = storageChecks ? definitionSite(build) : undefined;
   // keyed by the dialect's adapter, which a handle shares with its transactions and connections
   const cache = new WeakMap<object, Entry<R>>();
   const compile = (db: Executor, args: A): Entry<R> => {
@@ -62,6 +80,7 @@ export function precompiledResult<A extends unknown[], R>(
       return Object.fromEntries(keys.map((key) => [key, mark({ arg: i, key }, `${i}-${key}`)]));
     }) as A;
     const query = build(db, ...marks).compile();
+    if (definedAt !== undefined) checkFixedSql(definedAt, query.sql, () => build(db, ...nulls(args, shapes)));
     // PostgreSQL: a named prepared statement, planned once per connection (pg-prepared.ts)
     if (db.getExecutor().adapter instanceof PostgresAdapter) nameStatement(query.sql);
     const slots = query.parameters.map((p): Slot => {
@@ -70,7 +89,8 @@ export function precompiledResult<A extends unknown[], R>(
     });
     return { query, slots, shapes, select: query.query.kind === 'SelectQueryNode' };
   };
-  return (db: Executor, ...args: A): Promise<QueryResult<R>> => {
+  return (handle: Reader, ...args: A): Promise<QueryResult<R>> => {
+    const db = handle as Executor;
     const adapter = db.getExecutor().adapter;
     let entry = cache.get(adapter);
     if (!entry) {
@@ -90,23 +110,66 @@ export function precompiledResult<A extends unknown[], R>(
           : s.value,
     );
     const query = { ...entry.query, parameters };
-    // a SELECT on the SQLite root handle joins the read batch of this turn (read-batch.ts)
+    // a SELECT on SQLite's `db.reads` joins the read batch of this turn (read-batch.ts)
     const batch = entry.select ? readBatcherOf(db) : undefined;
     return batch ? batch.read(query) : db.executeQuery<R>(query);
   };
 }
 
-/** precompiledResult for queries whose rows are all that matters. */
-export function precompiled<A extends unknown[], R>(build: (db: Executor, ...args: A) => Compilable<R>) {
-  const run = precompiledResult(build);
-  return async (db: Executor, ...args: A): Promise<R[]> => (await run(db, ...args)).rows;
+/**
+ * precompiled for writes, whose result (rows changed, rows returned) matters: runs on `db.kysely` or
+ * a transaction's `trx`.
+ */
+export function precompiledResult<A extends unknown[], R>(
+  build: (db: Executor, ...args: A) => Compilable<R>,
+): (db: Executor, ...args: A) => Promise<QueryResult<R>> {
+  return compiled(build);
 }
 
-/** precompiled for lookups of one row: the first row, or undefined. */
+/** A precompiled read: its rows. Given `db.reads`, a SELECT joins SQLite's read batch. */
+export function precompiled<A extends unknown[], R>(build: (db: Executor, ...args: A) => Compilable<R>) {
+  const run = compiled(build);
+  return async (db: Reader, ...args: A): Promise<R[]> => (await run(db, ...args)).rows;
+}
+
+/** A precompiled lookup of one row: the first row, or undefined. Given `db.reads`, as precompiled. */
 export function precompiledFirst<A extends unknown[], R>(build: (db: Executor, ...args: A) => Compilable<R>) {
-  const run = precompiledResult(build);
-  return async (db: Executor, ...args: A): Promise<R | undefined> => (await run(db, ...args)).rows[0];
+  const run = compiled(build);
+  return async (db: Reader, ...args: A): Promise<R | undefined> => (await run(db, ...args)).rows[0];
 }
 
 /** The number of rows an UPDATE or DELETE changed. */
 export const affected = (result: QueryResult<unknown>): number => Number(result.numAffectedRows ?? 0n);
+
+/** The same arguments with every value null: a record keeps its keys, each null. */
+function nulls<A extends unknown[]>(args: A, shapes: (string[] | undefined)[]): A {
+  return args.map((_, i) => {
+    const keys = shapes[i];
+    return keys ? Object.fromEntries(keys.map((k) => [k, null])) : null;
+  }) as A;
+}
+
+/** Where precompiled was called: the first frame outside this file (the repository's line). */
+function definitionSite(build: { name: string }): string {
+  const frames = new Error().stack?.split('\n').slice(1) ?? [];
+  const frame = frames.find((f) => !/[/\\]db[/\\]precompiled\.[jt]s/.test(f)) ?? '';
+  const at = frame.trim().replace(/^at /, '');
+  const place = /\(([^()]*)\)$/.exec(at)?.[1] ?? at;
+  return `${build.name || 'query'} at ${place.replace('file://', '').replace(`${process.cwd()}/`, '')}`;
+}
+
+function checkFixedSql(name: string, sql: string, other: () => Compilable<unknown>): void {
+  let otherSql: string;
+  try {
+    otherSql = other().compile().sql;
+  } catch (cause) {
+    const why = 'build fails when its arguments are null (it must place them, not use them)';
+    throw new Error(`precompiled ${name}: ${why}`, { cause });
+  }
+  if (otherSql !== sql) {
+    throw new Error(
+      `precompiled ${name}: build gives other SQL for other argument values, so it cannot be ` +
+        `compiled once (a branch on an argument?).\n  with placeholders: ${sql}\n  with nulls:        ${otherSql}`,
+    );
+  }
+}

@@ -1,29 +1,35 @@
 import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
+import { batcher, type Outcome } from './batcher.js';
 import type { Database } from './schema.js';
 
+declare const readsBrand: unique symbol;
+
 /**
- * SQLite: the SELECTs asked of the database handle (outside any transaction) during one turn of the
- * event loop run together in its check phase, inside one read transaction on the one connection.
+ * `db.reads`: the handle for reads outside any transaction that may be batched. Only precompiled
+ * reads (precompiled.ts) accept it — it is not a Kysely handle to build queries on — so each call
+ * that is given `db.reads` is a batched read, and a query built by hand cannot be handed it by
+ * mistake: it gets `db.kysely` (alone, autocommitted) or a transaction's `trx`.
  *
- * An autocommitted SELECT is a read transaction of its own: in WAL mode, two fcntl calls for the
- * read lock and a look at the WAL index, about 40 % of a token lookup's cost on the bench machine
- * (BENCHMARKS.md). A batch pays that once for every request read in the same poll phase.
+ * SQLite: the precompiled SELECTs asked of it during one turn of the event loop run together in its
+ * check phase, inside one read transaction on the one connection. An autocommitted SELECT is a read
+ * transaction of its own: in WAL mode, two fcntl calls for the read lock and a look at the WAL
+ * index, about 40 % of a token lookup's cost on the bench machine (BENCHMARKS.md). A batch pays that
+ * once for every request read in the same poll phase.
  *
  * Freshness is unchanged: a batch takes its snapshot when it starts, after every read in it was
  * asked for, so each read sees the database as it was at some moment between being asked for and
  * answering, as an autocommitted read does; it never misses a write that committed before it was
- * asked for, from this process or another. Reads inside a transaction never come here: they run on
- * the transaction's connection, in order. A read that fails fails alone. PostgreSQL reads are not
- * batched (a pool of connections, no per-statement lock to save).
+ * asked for, from this process or another. A read that fails fails alone.
+ *
+ * PostgreSQL: `db.reads` is the database handle and each read runs alone (a pool of connections,
+ * no per-statement lock to save).
  */
-export interface ReadBatcher {
-  read<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+export interface Reads {
+  readonly [readsBrand]: 'reads';
 }
 
-interface Job {
-  query: CompiledQuery;
-  resolve: (result: QueryResult<unknown>) => void;
-  reject: (err: unknown) => void;
+interface ReadBatcher {
+  read<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
 }
 
 const BEGIN = CompiledQuery.raw('begin');
@@ -31,24 +37,27 @@ const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
 const batchers = new WeakMap<object, ReadBatcher>();
 
-/** Registers the SQLite root handle: precompiled SELECTs on exactly this handle are batched. */
-export function batchReads(kysely: Kysely<Database>): void {
-  let queue: Job[] = [];
-  const flush = async () => {
-    const jobs = queue;
-    queue = [];
-    const results: (() => void)[] = [];
-    try {
-      await kysely.getExecutor().provideConnection(async (conn) => {
-        const grouped = jobs.length > 1;
+/** SQLite: `db.reads`, a second handle on the same connection whose precompiled SELECTs are batched. */
+export function batchedReads(kysely: Kysely<Database>): Reads {
+  // same connection and adapter (so the same precompiled statements), but its own identity: queries
+  // on `db.kysely` itself are never batched
+  const handle = kysely.withoutPlugins();
+  const executor = kysely.getExecutor();
+  const read = batcher<CompiledQuery, QueryResult<unknown>>({
+    start: 'next-turn',
+    oneAtATime: false,
+    run: async (take) => {
+      const queries = take();
+      return executor.provideConnection(async (conn) => {
+        const outcomes: Outcome<QueryResult<unknown>>[] = [];
+        const grouped = queries.length > 1;
         if (grouped) await conn.executeQuery(BEGIN);
         try {
-          for (const job of jobs) {
+          for (const query of queries) {
             try {
-              const result = await conn.executeQuery(job.query);
-              results.push(() => job.resolve(result));
-            } catch (err) {
-              results.push(() => job.reject(err));
+              outcomes.push({ ok: true, value: await conn.executeQuery(query) });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
             }
           }
         } finally {
@@ -57,24 +66,20 @@ export function batchReads(kysely: Kysely<Database>): void {
           if (grouped)
             await conn.executeQuery(COMMIT).catch(() => conn.executeQuery(ROLLBACK).catch(() => undefined));
         }
-      });
-    } catch (err) {
-      // no connection (the handle is closing) or BEGIN failed: every read without an answer fails
-      for (const job of jobs.slice(results.length)) results.push(() => job.reject(err));
-    }
-    for (const answer of results) answer();
-  };
-  batchers.set(kysely, {
-    read<R>(query: CompiledQuery<R>) {
-      return new Promise<QueryResult<R>>((resolve, reject) => {
-        if (queue.length === 0) setImmediate(() => void flush());
-        queue.push({ query, resolve: resolve as Job['resolve'], reject });
+        return outcomes;
       });
     },
   });
+  batchers.set(handle, { read: read as ReadBatcher['read'] });
+  return handle as unknown as Reads;
 }
 
-/** The batcher for this exact handle, if it has one (a transaction or a connection never does). */
+/** PostgreSQL: `db.reads` is the database handle itself; nothing is batched. */
+export function unbatchedReads(kysely: Kysely<Database>): Reads {
+  return kysely as unknown as Reads;
+}
+
+/** The batcher of this exact handle, if it has one (only SQLite's `db.reads` does). */
 export function readBatcherOf(db: object): ReadBatcher | undefined {
   return batchers.get(db);
 }

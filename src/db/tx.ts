@@ -1,9 +1,15 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Kysely, sql } from 'kysely';
+import { batcher, type Outcome } from './batcher.js';
+import { storageChecks } from './checks.js';
 import type { Db } from './create-db.js';
 import type { Database } from './schema.js';
 
 /** A handle a repository function runs on: the database or a transaction in progress. */
 export type Executor = Kysely<Database>;
+
+/** Set while a transaction's fn runs, when the storage checks are on (checks.ts). */
+const open = storageChecks ? new AsyncLocalStorage<true>() : undefined;
 
 /**
  * Runs fn in one transaction. On PostgreSQL: READ COMMITTED; correctness comes from conditional
@@ -15,22 +21,29 @@ export type Executor = Kysely<Database>;
  * those before it, exactly as if committed one by one; a transaction that throws is rolled back to
  * its savepoint alone. No caller is answered before the group's COMMIT has returned, so a result
  * never rests on a write that could still be lost; if the COMMIT fails, every transaction of the
- * group fails with it. Transactions must not nest (a nested call would wait behind itself).
+ * group fails with it.
+ *
+ * Transactions do not nest: code inside fn passes trx down, never opens another. A nested call
+ * would wait behind itself on SQLite; with the storage checks on (tests, development: checks.ts)
+ * it fails at once instead, on both databases.
  */
 export function inTransaction<T>(db: Db, fn: (trx: Executor) => Promise<T>): Promise<T> {
+  if (open) {
+    // development and tests (checks.ts): a nested call would wait behind itself on SQLite, and on
+    // PostgreSQL commit apart from the transaction it was written inside
+    if (open.getStore()) return Promise.reject(nestedTransaction());
+    const body = fn;
+    fn = (trx) => open.run(true, () => body(trx));
+  }
   if (db.dialect === 'postgres') return pgTransaction(db, fn);
-  return new Promise<T>((resolve, reject) => {
-    const group = groupOf(db);
-    group.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-    if (!group.running) {
-      // Start on the next turn of the event loop, not now: better-sqlite3 is synchronous, so a
-      // request reaches its transaction without yielding to I/O, and a group started at once would
-      // hold that one transaction alone. Waiting for the check phase lets every request read in
-      // the same poll phase join it, and share one fsync'd COMMIT.
-      group.running = true;
-      setImmediate(() => void drain(db, group));
-    }
-  });
+  return groupOf(db)(fn) as Promise<T>;
+}
+
+function nestedTransaction(): Error {
+  return new Error(
+    'inTransaction was called inside a transaction: transactions do not nest. Pass the ' +
+      "outer transaction's trx down to the code that needs it instead of opening another.",
+  );
 }
 
 /**
@@ -58,62 +71,42 @@ function pgCode(err: unknown): string {
     : '';
 }
 
-interface Job {
-  fn: (trx: Executor) => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-}
-
-interface Group {
-  queue: Job[];
-  running: boolean;
-}
+type Job = (trx: Executor) => Promise<unknown>;
 
 /** Bounds the time one group holds the connection (and so the wait of the reads queued behind it). */
 const MAX_GROUP = 32;
-const groups = new WeakMap<Db, Group>();
+const groups = new WeakMap<Db, (job: Job) => Promise<unknown>>();
 
-function groupOf(db: Db): Group {
-  let g = groups.get(db);
-  if (!g) {
-    g = { queue: [], running: false };
-    groups.set(db, g);
+function groupOf(db: Db): (job: Job) => Promise<unknown> {
+  let group = groups.get(db);
+  if (!group) {
+    group = batcher<Job, unknown>({
+      // Start on the next turn of the event loop, not now: better-sqlite3 is synchronous, so a
+      // request reaches its transaction without yielding to I/O, and a group started at once would
+      // hold that one transaction alone. Waiting for the check phase lets every request read in
+      // the same poll phase join it, and share one fsync'd COMMIT. The transactions queued while a
+      // group commits form the next group.
+      start: 'next-turn',
+      oneAtATime: true,
+      max: MAX_GROUP,
+      // BEGIN or COMMIT failing (busy, full, I/O) throws: nothing of the group was committed, and
+      // every transaction in it fails
+      run: (take) => runGroup(db, take()),
+    });
+    groups.set(db, group);
   }
-  return g;
+  return group;
 }
 
-async function drain(db: Db, group: Group): Promise<void> {
-  try {
-    while (group.queue.length > 0) {
-      const jobs = group.queue.splice(0, MAX_GROUP);
-      try {
-        const outcomes = await runGroup(db, jobs);
-        outcomes.forEach((o, i) => {
-          const job = jobs[i]!;
-          if (o.ok) job.resolve(o.value);
-          else job.reject(o.error);
-        });
-      } catch (err) {
-        // BEGIN or COMMIT failed (busy, full, I/O): nothing of this group was committed
-        for (const job of jobs) job.reject(err);
-      }
-    }
-  } finally {
-    group.running = false;
-  }
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-function runGroup(db: Db, jobs: Job[]): Promise<Outcome[]> {
+function runGroup(db: Db, jobs: Job[]): Promise<Outcome<unknown>[]> {
   return db.kysely.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
-    const outcomes: Outcome[] = [];
+    const outcomes: Outcome<unknown>[] = [];
     try {
       for (const job of jobs) {
         await sql`savepoint admit_tx`.execute(conn);
         try {
-          const value = await job.fn(conn);
+          const value = await job(conn);
           await sql`release admit_tx`.execute(conn);
           outcomes.push({ ok: true, value });
         } catch (error) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { batcher, type Outcome } from '../db/batcher.js';
 import type { Db } from '../db/create-db.js';
 import { inTransaction } from '../db/tx.js';
 import {
@@ -73,6 +74,8 @@ export function backoffDelay(attempts: number, baseMs: number, capMs: number, ra
   return Math.floor(random() * exp);
 }
 
+const SETTLED: Outcome<void> = { ok: true, value: undefined };
+
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const { db, clock, sealer, mailer, logger, timings } = deps;
   const concurrency = Math.max(1, deps.concurrency ?? 4);
@@ -120,66 +123,40 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     });
   }
 
-  // Settlements waiting for the group commit below, and the flush in progress (if any).
-  let settling: { row: ClaimedRow; outcome: Settlement; done: (err?: unknown) => void }[] = [];
-  let flushing = false;
-
   /**
    * Settles one attempt. Attempts that finish while a settle is waiting for the connection or
    * committing join the next group: one transaction settles them all (each row still conditional
-   * on its own lease), instead of one fsync'd commit per row. If a group's transaction fails, every
-   * row in it stays leased and is retried after the lease (at-least-once, same Message-ID).
+   * on its own lease), instead of one fsync'd commit per row. The group is taken once the
+   * connection is ours, so everything that finished meanwhile joins it. If a group's transaction
+   * fails, every row in it stays leased and is retried after the lease (at-least-once, same
+   * Message-ID).
    */
-  function finish(row: ClaimedRow, outcome: Settlement): Promise<void> {
-    return new Promise((resolve, reject) => {
-      settling.push({ row, outcome, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (!flushing) void flush();
-    });
-  }
-
-  async function flush(): Promise<void> {
-    flushing = true;
-    try {
-      while (settling.length > 0) {
-        let group: typeof settling = [];
-        try {
-          await inTransaction(db, async (trx) => {
-            // taken once the connection is ours, so everything that finished meanwhile joins
-            group = settling;
-            settling = [];
-            const now = clock.now();
-            if (db.dialect === 'postgres')
-              await lockInvitations(
-                trx,
-                group.map((s) => s.row.invitation_id),
-              );
-            for (const { row, outcome } of group) {
-              const attempts = await settle(trx, { id: row.id, owner: row.lease_owner }, now, outcome);
-              // not ours any more (cancelled by a resend or revoke, or re-claimed after our lease ran out)
-              if (attempts === undefined || outcome.status === 'cancelled') continue;
-              await recordDelivery(trx, row.invitation_id, {
-                status: outcome.status,
-                attempts,
-                at: now,
-                error: outcome.status === 'sent' ? null : outcome.error,
-              });
-            }
+  const finish = batcher<{ row: ClaimedRow; outcome: Settlement }, void>({
+    start: 'now',
+    oneAtATime: true,
+    run: (take) =>
+      inTransaction(db, async (trx) => {
+        const group = take();
+        const now = clock.now();
+        if (db.dialect === 'postgres')
+          await lockInvitations(
+            trx,
+            group.map((s) => s.row.invitation_id),
+          );
+        for (const { row, outcome } of group) {
+          const attempts = await settle(trx, { id: row.id, owner: row.lease_owner }, now, outcome);
+          // not ours any more (cancelled by a resend or revoke, or re-claimed after our lease ran out)
+          if (attempts === undefined || outcome.status === 'cancelled') continue;
+          await recordDelivery(trx, row.invitation_id, {
+            status: outcome.status,
+            attempts,
+            at: now,
+            error: outcome.status === 'sent' ? null : outcome.error,
           });
-        } catch (err) {
-          if (group.length === 0) {
-            // failed before the transaction body ran: fail what is waiting rather than spin
-            group = settling;
-            settling = [];
-          }
-          for (const s of group) s.done(err ?? new Error('outbox settle failed'));
-          continue;
         }
-        for (const s of group) s.done();
-      }
-    } finally {
-      flushing = false;
-    }
-  }
+        return group.map(() => SETTLED);
+      }),
+  });
 
   async function deliver(row: ClaimedRow): Promise<Settlement> {
     const facts = await findMailFacts(db.kysely, row.invitation_id);
@@ -229,7 +206,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return;
     }
     try {
-      await finish(row, outcome);
+      await finish({ row, outcome });
     } catch (err) {
       // the mail may be out but not marked: at-least-once, it goes again after the lease (same Message-ID)
       logger.error({ err, outboxId: row.id }, 'outbox settle failed; the row is retried after its lease');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { storageChecks } from '../../src/db/checks.js';
 import { createDb, type Db } from '../../src/db/create-db.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { affected, precompiled, precompiledResult } from '../../src/db/precompiled.js';
@@ -24,6 +25,18 @@ const byName = precompiled((db: Executor, name: string, createdAfter: number) =>
 const rename = precompiledResult((db: Executor, id: string, name: string) =>
   db.updateTable('organizations').set({ name }).where('id', '=', id),
 );
+
+// Wrong on purpose: a precompiled build runs once, so each of these would run one way for ever.
+function byOptionalName(db: Executor, name: string | undefined) {
+  const q = db.selectFrom('organizations').select('id');
+  return name ? q.where('name', '=', name) : q;
+}
+const branching = precompiled(byOptionalName);
+// the argument is used, not only placed: the statement would bind the placeholder's lower case
+const derived = precompiled((db: Executor, name: string) =>
+  db.selectFrom('organizations').select('id').where('name', '=', name.toLowerCase()),
+);
+const checksOff = storageChecks ? false : 'the storage checks are off (NODE_ENV is not test or development)';
 
 const org = (id: string, name: string, logo: string | null = null): OrganizationsTable => ({
   id,
@@ -69,6 +82,20 @@ for (const dialect of dialects()) {
         { id: 'c1', name: 'Gamma', logo_url: null, created_at: 1 },
         { id: 'd1', name: 'Delta', logo_url: 'x', created_at: 3 },
       ]);
+    });
+
+    it('refuses, naming it, a build whose SQL depends on its arguments', { skip: checksOff }, async () => {
+      await assert.rejects(branching(db.kysely, 'Acme'), (err: Error) => {
+        assert.match(err.message, /^precompiled byOptionalName at .*precompiled\.test\.ts:\d+/);
+        assert.match(err.message, /other SQL for other argument values/);
+        return true;
+      });
+      // not compiled behind the error: the next call is refused too
+      await assert.rejects(branching(db.kysely, undefined), /byOptionalName/);
+      await assert.rejects(
+        derived(db.kysely, 'Acme'),
+        /precompiled query at .*build fails when its arguments are null/,
+      );
     });
 
     it('runs as a named prepared statement on the connection; other queries stay unnamed', {

@@ -33,7 +33,7 @@ const org = (id: string, name: string): OrganizationsTable => ({
 });
 
 for (const dialect of dialects()) {
-  describe(`[${dialect}] reads on the database handle`, () => {
+  describe(`[${dialect}] reads on db.reads (batched on SQLite)`, () => {
     let db: Db;
     let other: Db;
     before(async () => {
@@ -52,16 +52,16 @@ for (const dialect of dialects()) {
 
     it('gives each of many reads asked in one turn its own answer', async () => {
       const ids = Array.from({ length: 200 }, (_, i) => `org-${(i * 7) % 200}`);
-      const answers = await Promise.all(ids.map((id) => nameOf(db.kysely, id)));
+      const answers = await Promise.all(ids.map((id) => nameOf(db.reads, id)));
       answers.forEach((rows, i) => {
         assert.deepEqual(rows, [{ id: ids[i], name: `Name ${(i * 7) % 200}` }]);
       });
-      assert.deepEqual(await nameOf(db.kysely, 'absent'), []);
+      assert.deepEqual(await nameOf(db.reads, 'absent'), []);
     });
 
     it('sees a write of this process that committed before the read was asked', async () => {
       for (let i = 0; i < 20; i++) {
-        const [before] = await nameOf(db.kysely, 'org-1');
+        const [before] = await nameOf(db.reads, 'org-1');
         await inTransaction(db, (trx) =>
           trx
             .updateTable('organizations')
@@ -69,7 +69,7 @@ for (const dialect of dialects()) {
             .where('id', '=', 'org-1')
             .execute(),
         );
-        const [after] = await Promise.all([nameOf(db.kysely, 'org-1'), nameOf(db.kysely, 'org-2')]);
+        const [after] = await Promise.all([nameOf(db.reads, 'org-1'), nameOf(db.reads, 'org-2')]);
         assert.notEqual(before?.name, after?.[0]?.name);
         assert.equal(after?.[0]?.name, `Renamed ${i}`);
       }
@@ -77,23 +77,23 @@ for (const dialect of dialects()) {
 
     it('sees a write another connection committed before the read was asked', async () => {
       // the first handle has read (and, on SQLite, kept pages cached) before the other one writes
-      assert.equal((await nameOf(db.kysely, 'org-3'))[0]?.name, 'Name 3');
+      assert.equal((await nameOf(db.reads, 'org-3'))[0]?.name, 'Name 3');
       for (let i = 0; i < 20; i++) {
         await other.kysely
           .updateTable('organizations')
           .set({ name: `Elsewhere ${i}` })
           .where('id', '=', 'org-3')
           .execute();
-        const answers = await Promise.all([nameOf(db.kysely, 'org-4'), nameOf(db.kysely, 'org-3')]);
+        const answers = await Promise.all([nameOf(db.reads, 'org-4'), nameOf(db.reads, 'org-3')]);
         assert.equal(answers[1][0]?.name, `Elsewhere ${i}`);
       }
     });
 
     it('fails a read alone: the others of its turn are answered', async () => {
       const [a, bad, b] = await Promise.allSettled([
-        nameOf(db.kysely, 'org-5'),
-        missingTable(db.kysely, 'org-5'),
-        nameOf(db.kysely, 'org-6'),
+        nameOf(db.reads, 'org-5'),
+        missingTable(db.reads, 'org-5'),
+        nameOf(db.reads, 'org-6'),
       ]);
       assert.equal(bad.status, 'rejected');
       assert.deepEqual(a.status === 'fulfilled' && a.value, [{ id: 'org-5', name: 'Name 5' }]);
@@ -102,7 +102,7 @@ for (const dialect of dialects()) {
       await inTransaction(db, (trx) =>
         trx.insertInto('organizations').values(org('after-fail', 'A')).execute(),
       );
-      assert.deepEqual(await nameOf(db.kysely, 'after-fail'), [{ id: 'after-fail', name: 'A' }]);
+      assert.deepEqual(await nameOf(db.reads, 'after-fail'), [{ id: 'after-fail', name: 'A' }]);
     });
 
     it('inside a transaction, reads run on it and see its own writes', async () => {
@@ -140,7 +140,7 @@ for (const dialect of dialects()) {
       });
       const reads = Array.from({ length: 30 }, async (_, i) => {
         for (let t = 0; t < i; t++) await turn();
-        const [x, y] = await Promise.all([nameOf(db.kysely, 'org-10'), nameOf(db.kysely, 'org-11')]);
+        const [x, y] = await Promise.all([nameOf(db.reads, 'org-10'), nameOf(db.reads, 'org-11')]);
         return [x[0]?.name, y[0]?.name];
       });
       await Promise.all(writes);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { storageChecks } from '../../src/db/checks.js';
 import { createDb, type Db } from '../../src/db/create-db.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { inTransaction } from '../../src/db/tx.js';
@@ -38,6 +39,30 @@ for (const dialect of dialects()) {
         rows.map((r) => r.id),
         ids,
       );
+    });
+
+    // the timeout only turns the bug (a nested call waiting behind itself for ever) into a failure
+    const nesting = {
+      skip: storageChecks ? false : 'the storage checks are off (NODE_ENV is not test or development)',
+      timeout: 30_000,
+    };
+    it('refuses a nested transaction at once; the outer one fails and writes nothing', nesting, async () => {
+      const id = '44444444-0000-4000-8000-000000000001';
+      let innerRan = false;
+      await assert.rejects(
+        inTransaction(db, async (trx) => {
+          await trx.insertInto('organizations').values(org(id)).execute();
+          await inTransaction(db, async () => {
+            innerRan = true;
+          });
+        }),
+        /inTransaction was called inside a transaction: transactions do not nest/,
+      );
+      assert.equal(innerRan, false);
+      const row = await inTransaction(db, (trx) =>
+        trx.selectFrom('organizations').select('id').where('id', '=', id).executeTakeFirst(),
+      );
+      assert.equal(row, undefined, 'the outer transaction was rolled back; the next one runs');
     });
 
     // SQLite runs its transactions one after another (grouped into shared commits); PostgreSQL's

@@ -1,5 +1,12 @@
 import { sql } from 'kysely';
-import { affected, precompiled, precompiledFirst, precompiledResult } from '../../db/precompiled.js';
+import {
+  affected,
+  precompiled,
+  precompiledFirst,
+  precompiledResult,
+  type Reader,
+  unbatched,
+} from '../../db/precompiled.js';
 import type { DeliveryStatus, InvitationsTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 import { organizationIdsWithPermission } from '../organizations/organizations.repository.js';
@@ -68,9 +75,9 @@ function page(q: Base, opts: ListOptions): Base {
 }
 
 /** The first page, precompiled once per page size: SQLite plans `limit 101` better than `limit ?`. */
-const firstPages = new Map<number, (db: Executor, organizationId: string) => Promise<InvitationRow[]>>();
+const firstPages = new Map<number, (db: Reader, organizationId: string) => Promise<InvitationRow[]>>();
 
-function firstPage(db: Executor, organizationId: string, limit: number): Promise<InvitationRow[]> {
+function firstPage(db: Reader, organizationId: string, limit: number): Promise<InvitationRow[]> {
   let run = firstPages.get(limit);
   if (!run) {
     // page sizes are validated (1-200, plus one to look ahead), so this holds a few hundred at most
@@ -94,7 +101,7 @@ export interface ListOptions {
 }
 
 export function listOrganizationInvitations(
-  db: Executor,
+  db: Reader,
   organizationId: string,
   opts: ListOptions,
 ): Promise<InvitationRow[]> {
@@ -102,7 +109,7 @@ export function listOrganizationInvitations(
   if (!opts.status && !opts.cursor && Number.isInteger(opts.limit) && opts.limit > 0 && opts.limit <= 201) {
     return firstPage(db, organizationId, opts.limit);
   }
-  return page(base(db).where('i.organization_id', '=', organizationId), opts).execute();
+  return page(base(unbatched(db)).where('i.organization_id', '=', organizationId), opts).execute();
 }
 
 /**
@@ -113,7 +120,7 @@ const listVersionQuery = precompiled((db: Executor, organizationId: string) =>
   db.selectFrom('invitation_list_versions').select('version').where('organization_id', '=', organizationId),
 );
 
-export async function invitationListVersion(db: Executor, organizationId: string): Promise<number> {
+export async function invitationListVersion(db: Reader, organizationId: string): Promise<number> {
   return (await listVersionQuery(db, organizationId))[0]?.version ?? 0;
 }
 
@@ -218,9 +225,9 @@ const inviteeList = precompiled((db: Executor, email: string, now: number) =>
 );
 
 /** The invitee's pending, unexpired invitations with what the seed 001 view shows (one query, no N+1). */
-export function listForInvitee(db: Executor, email: string, now: number, id?: string) {
+export function listForInvitee(db: Reader, email: string, now: number, id?: string) {
   if (!id) return inviteeList(db, email, now);
-  return inviteeQuery(db, email, now)
+  return inviteeQuery(unbatched(db), email, now)
     .where('i.id', '=', id)
     .orderBy('i.created_at', 'desc')
     .orderBy('i.id', 'desc')

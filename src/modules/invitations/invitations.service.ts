@@ -54,7 +54,6 @@ export type WithUrl = Invitation & { url: string };
 
 export function createInvitationsService(deps: InvitationsDeps) {
   const { db, clock, ids, sealer } = deps;
-  const k = db.kysely;
   const maxDays = Math.floor(deps.maxTtlMs / DAY_MS);
   const host = new URL(deps.publicUrl).hostname || 'admit.localhost';
 
@@ -86,14 +85,14 @@ export function createInvitationsService(deps: InvitationsDeps) {
   }
 
   async function load(organizationId: string, id: string, now: number): Promise<Invitation> {
-    const row = await findInvitation(k, organizationId, id);
+    const row = await findInvitation(db.reads, organizationId, id);
     if (!row) throw invitationErrors.notFound();
     return toInvitation(row, now);
   }
 
   /** After a failed conditional update: 404 when it is not in this organization, else 409. */
   async function notPendingOrMissing(organizationId: string, id: string): Promise<never> {
-    const row = await findInvitation(k, organizationId, id);
+    const row = await findInvitation(db.reads, organizationId, id);
     throw row ? invitationErrors.notPending() : invitationErrors.notFound();
   }
 
@@ -114,15 +113,15 @@ export function createInvitationsService(deps: InvitationsDeps) {
         sendEmail?: boolean;
       },
     ): Promise<WithUrl> {
-      const access = await requirePermission(k, principal, organizationId, 'invitations:create');
+      const access = await requirePermission(db.reads, principal, organizationId, 'invitations:create');
       const canonical = canonicalEmail(input.email);
       if (!canonical.ok) throw commonErrors.invalidEmail(canonical.reason);
       const email = canonical.email;
-      const role = await findRoleByKey(k, organizationId, input.role);
+      const role = await findRoleByKey(db.reads, organizationId, input.role);
       if (!role) throw organizationErrors.unknownRole(input.role);
       if (!withinCeiling(access.permissions, parsePermissions(role.permissions)))
         throw organizationErrors.roleCeiling();
-      if (input.workspaceId && !(await findWorkspace(k, organizationId, input.workspaceId))) {
+      if (input.workspaceId && !(await findWorkspace(db.kysely, organizationId, input.workspaceId))) {
         throw organizationErrors.unknownWorkspace();
       }
       const ttl = lifetime(input.expiresInDays);
@@ -184,13 +183,13 @@ export function createInvitationsService(deps: InvitationsDeps) {
 
     /** Needs invitations:read; another organization's id is 404. */
     async get(principal: Principal, organizationId: string, id: string): Promise<Invitation> {
-      await requirePermission(k, principal, organizationId, 'invitations:read');
+      await requirePermission(db.reads, principal, organizationId, 'invitations:read');
       return load(organizationId, id, clock.now());
     },
 
     /** Needs invitations:revoke. Pending (time-expired included) → revoked; terminal → 409. */
     async revoke(principal: Principal, organizationId: string, id: string): Promise<Invitation> {
-      await requirePermission(k, principal, organizationId, 'invitations:revoke');
+      await requirePermission(db.reads, principal, organizationId, 'invitations:revoke');
       const now = clock.now();
       const done = await inTransaction(db, async (trx) => {
         // scoped by organization: another organization's id is never touched (BOLA)
@@ -206,7 +205,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
 
     /** Revoke by id alone (seed 000): the invitation's own organization decides; outside the caller's reach 404. */
     async revokeById(principal: Principal, id: string): Promise<Invitation> {
-      const row = await findInvitationById(k, id);
+      const row = await findInvitationById(db.reads, id);
       if (!row) throw invitationErrors.notFound();
       return this.revoke(principal, row.organization_id, id);
     },
@@ -221,9 +220,9 @@ export function createInvitationsService(deps: InvitationsDeps) {
       id: string,
       input: { expiresInDays?: number; sendEmail?: boolean },
     ): Promise<WithUrl> {
-      const access = await requirePermission(k, principal, organizationId, 'invitations:create');
+      const access = await requirePermission(db.reads, principal, organizationId, 'invitations:create');
       const current = await load(organizationId, id, clock.now());
-      const role = await findRoleByKey(k, organizationId, current.role);
+      const role = await findRoleByKey(db.reads, organizationId, current.role);
       if (role && !withinCeiling(access.permissions, parsePermissions(role.permissions))) {
         throw organizationErrors.roleCeiling();
       }

@@ -102,7 +102,8 @@ export function createKeptListPages<A>(
   limit = LIST_PAGES_KEPT,
 ): KeptListPages<A> {
   const { db, clock } = deps;
-  const k = db.kysely;
+  // batched reads (src/db/README.md): every query here is precompiled
+  const k = db.reads;
   const kept = new KeptPages<A>(limit);
   const versioned = db.capabilities.keepsListVersions;
 

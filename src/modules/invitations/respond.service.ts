@@ -1,4 +1,5 @@
 import type { Db } from '../../db/create-db.js';
+import type { Reader } from '../../db/precompiled.js';
 import { type Executor, inTransaction } from '../../db/tx.js';
 import { commonErrors } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
@@ -95,7 +96,6 @@ type Target = {
 
 export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
   const { db, clock, ids } = deps;
-  const k = db.kysely;
 
   /**
    * Token lookup, reading what `find` reads: anything that matches nothing (malformed or unknown) is
@@ -103,10 +103,10 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
    */
   async function byToken<R extends Parameters<typeof effectiveStatus>[0]>(
     token: string,
-    find: (db: Executor, tokenHash: string) => Promise<R | undefined>,
+    find: (db: Reader, tokenHash: string) => Promise<R | undefined>,
   ): Promise<R> {
     if (!looksLikeInvitationToken(token)) throw invitationErrors.notFound();
-    const row = await find(k, sha256Hex(token));
+    const row = await find(db.reads, sha256Hex(token));
     if (!row) throw invitationErrors.notFound();
     requireUsable(effectiveStatus(row, clock.now()));
     return row;
@@ -129,7 +129,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
   async function inviteeView(principal: Principal, id?: string): Promise<InviteeInvitation[]> {
     requireVerified(principal);
     if (!principal.email) return [];
-    const rows = await listForInvitee(k, principal.email, clock.now(), id);
+    const rows = await listForInvitee(db.reads, principal.email, clock.now(), id);
     return rows.map((r) => ({
       id: r.id,
       organizationName: r.organization_name,
@@ -209,7 +209,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
   }
 
   async function loadInvitation(id: string): Promise<Invitation> {
-    const row = await findInvitationById(k, id);
+    const row = await findInvitationById(db.reads, id);
     if (!row) throw invitationErrors.notFound();
     return toInvitation(row, clock.now());
   }
@@ -259,7 +259,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
      */
     async respondById(principal: Principal, id: string, accept: boolean): Promise<string | null> {
       requireVerified(principal);
-      const row = await findInvitationById(k, id);
+      const row = await findInvitationById(db.reads, id);
       if (!row || !principal.email || row.email !== principal.email) throw invitationErrors.notFound();
       requireUsable(effectiveStatus(row, clock.now()));
       if (accept) return (await acceptTarget(principal, row)).organizationId;
@@ -273,7 +273,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
       const scope = principal.isSystemAdmin
         ? ({ all: true } as const)
         : { userId: principal.userId, permission: 'invitations:read' };
-      return invitationPage(opts, now, (o) => listScopedInvitations(k, scope, o));
+      return invitationPage(opts, now, (o) => listScopedInvitations(db.kysely, scope, o));
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Executor } from '../../db/tx.js';
+import { type Reader, unbatched } from '../../db/precompiled.js';
 import { commonErrors } from '../../errors.js';
 import type { Principal } from '../users/principal.js';
 import { organizationErrors } from './organizations.errors.js';
@@ -19,7 +19,7 @@ const ALL: ReadonlySet<Permission> = new Set(PERMISSIONS);
  * loses access at once). Not a member → 404, so existence is not revealed; system admins hold every
  * permission everywhere.
  */
-export async function accessTo(db: Executor, principal: Principal, organizationId: string): Promise<Access> {
+export async function accessTo(db: Reader, principal: Principal, organizationId: string): Promise<Access> {
   const membership = await findMembershipWithRole(db, organizationId, principal.userId);
   if (membership) {
     return {
@@ -28,7 +28,7 @@ export async function accessTo(db: Executor, principal: Principal, organizationI
       roleKey: membership.role_key,
     };
   }
-  if (principal.isSystemAdmin && (await findOrganization(db, organizationId))) {
+  if (principal.isSystemAdmin && (await findOrganization(unbatched(db), organizationId))) {
     return { organizationId, permissions: ALL, roleKey: undefined };
   }
   throw organizationErrors.notFound();
@@ -36,7 +36,7 @@ export async function accessTo(db: Executor, principal: Principal, organizationI
 
 /** accessTo plus one permission: a member without it gets 403. */
 export async function requirePermission(
-  db: Executor,
+  db: Reader,
   principal: Principal,
   organizationId: string,
   permission: Permission,

@@ -38,12 +38,11 @@ const toMember = (r: MemberRow): Member => ({
 
 export function createMembersService(deps: { db: Db }) {
   const { db } = deps;
-  const k = db.kysely;
   return {
     /** Needs members:read. */
     async list(principal: Principal, organizationId: string): Promise<Member[]> {
-      await requirePermission(k, principal, organizationId, 'members:read');
-      return (await listMembers(k, organizationId)).map(toMember);
+      await requirePermission(db.reads, principal, organizationId, 'members:read');
+      return (await listMembers(db.kysely, organizationId)).map(toMember);
     },
 
     /**
@@ -57,7 +56,7 @@ export function createMembersService(deps: { db: Db }) {
       userId: string,
       roleKey: string,
     ): Promise<Member> {
-      const access = await requirePermission(k, principal, organizationId, 'members:write');
+      const access = await requirePermission(db.reads, principal, organizationId, 'members:write');
       return inTransaction(db, async (trx) => {
         const member = await findMember(trx, organizationId, userId);
         if (!member) throw organizationErrors.memberNotFound();
@@ -83,7 +82,7 @@ export function createMembersService(deps: { db: Db }) {
 
     /** Needs members:write and the ceiling over the member's role; the last owner stays. */
     async remove(principal: Principal, organizationId: string, userId: string): Promise<void> {
-      const access = await requirePermission(k, principal, organizationId, 'members:write');
+      const access = await requirePermission(db.reads, principal, organizationId, 'members:write');
       await inTransaction(db, async (trx) => {
         const member = await findMember(trx, organizationId, userId);
         if (!member) throw organizationErrors.memberNotFound();

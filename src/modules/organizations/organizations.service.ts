@@ -41,7 +41,6 @@ const toOrganization = (r: OrgRow): Organization => ({
 
 export function createOrganizationsService(deps: { db: Db; clock: Clock; ids: Ids }) {
   const { db, clock, ids } = deps;
-  const k = db.kysely;
 
   return {
     /** Any signed-in user may create one; the built-in roles are seeded and the creator becomes owner. */
@@ -88,17 +87,17 @@ export function createOrganizationsService(deps: { db: Db; clock: Clock; ids: Id
     /** The organizations the caller is a member of (for a system admin: every organization). */
     async listMine(principal: Principal): Promise<Organization[]> {
       const rows = principal.isSystemAdmin
-        ? await listAllOrganizations(k)
-        : await listOrganizationsOfUser(k, principal.userId);
+        ? await listAllOrganizations(db.kysely)
+        : await listOrganizationsOfUser(db.kysely, principal.userId);
       return rows.map(toOrganization);
     },
 
     /** Needs membership. */
     async get(principal: Principal, organizationId: string): Promise<Organization & { memberCount: number }> {
-      await accessTo(k, principal, organizationId);
-      const row = await findOrganization(k, organizationId);
+      await accessTo(db.reads, principal, organizationId);
+      const row = await findOrganization(db.kysely, organizationId);
       if (!row) throw organizationErrors.notFound();
-      return { ...toOrganization(row), memberCount: await countMembers(k, organizationId) };
+      return { ...toOrganization(row), memberCount: await countMembers(db.kysely, organizationId) };
     },
 
     /** Needs organization:write. */
@@ -107,13 +106,13 @@ export function createOrganizationsService(deps: { db: Db; clock: Clock; ids: Id
       organizationId: string,
       patch: { name?: string; logoUrl?: string | null },
     ): Promise<Organization & { memberCount: number }> {
-      await requirePermission(k, principal, organizationId, 'organization:write');
+      await requirePermission(db.reads, principal, organizationId, 'organization:write');
       const fields: { name?: string; logo_url?: string | null; updated_at: number } = {
         updated_at: clock.now(),
       };
       if (patch.name !== undefined) fields.name = patch.name;
       if (patch.logoUrl !== undefined) fields.logo_url = patch.logoUrl;
-      await updateOrganization(k, organizationId, fields);
+      await updateOrganization(db.kysely, organizationId, fields);
       return this.get(principal, organizationId);
     },
 
@@ -123,21 +122,21 @@ export function createOrganizationsService(deps: { db: Db; clock: Clock; ids: Id
       organizationId: string,
       input: { name: string },
     ): Promise<Workspace> {
-      await requirePermission(k, principal, organizationId, 'organization:write');
+      await requirePermission(db.reads, principal, organizationId, 'organization:write');
       const row = {
         id: ids.uuid(),
         organization_id: organizationId,
         name: input.name,
         created_at: clock.now(),
       };
-      await insertWorkspace(k, row);
+      await insertWorkspace(db.kysely, row);
       return { id: row.id, name: row.name };
     },
 
     /** Needs membership. */
     async listWorkspaces(principal: Principal, organizationId: string): Promise<Workspace[]> {
-      await accessTo(k, principal, organizationId);
-      return listWorkspaces(k, organizationId);
+      await accessTo(db.reads, principal, organizationId);
+      return listWorkspaces(db.kysely, organizationId);
     },
   };
 }

@@ -36,13 +36,12 @@ function checkPermissions(list: readonly string[]): Permission[] {
 }
 
 export function createRolesService(deps: { db: Db; clock: Clock; ids: Ids }) {
-  const { clock, ids } = deps;
-  const k = deps.db.kysely;
+  const { db, clock, ids } = deps;
   return {
     /** Needs membership. Built-in roles first, then custom ones in creation order. */
     async list(principal: Principal, organizationId: string): Promise<Role[]> {
-      await accessTo(k, principal, organizationId);
-      return (await listRoles(k, organizationId)).map(toRole);
+      await accessTo(db.reads, principal, organizationId);
+      return (await listRoles(db.kysely, organizationId)).map(toRole);
     },
 
     /** Needs roles:write; the role may hold only permissions the caller holds (role ceiling). */
@@ -51,7 +50,7 @@ export function createRolesService(deps: { db: Db; clock: Clock; ids: Ids }) {
       organizationId: string,
       input: { key: string; name: string; permissions: string[] },
     ): Promise<Role> {
-      const access = await requirePermission(k, principal, organizationId, 'roles:write');
+      const access = await requirePermission(db.reads, principal, organizationId, 'roles:write');
       const permissions = checkPermissions(input.permissions);
       if (!withinCeiling(access.permissions, permissions)) throw organizationErrors.roleCeiling();
       const now = clock.now();
@@ -65,7 +64,7 @@ export function createRolesService(deps: { db: Db; clock: Clock; ids: Ids }) {
         updated_at: now,
       };
       try {
-        await insertRole(k, row);
+        await insertRole(db.kysely, row);
       } catch (err) {
         if (isUniqueViolation(err)) throw organizationErrors.roleExists(input.key);
         throw err;
@@ -80,8 +79,8 @@ export function createRolesService(deps: { db: Db; clock: Clock; ids: Ids }) {
       roleId: string,
       patch: { name?: string; permissions?: string[] },
     ): Promise<Role> {
-      const access = await requirePermission(k, principal, organizationId, 'roles:write');
-      const role = await findRoleById(k, organizationId, roleId);
+      const access = await requirePermission(db.reads, principal, organizationId, 'roles:write');
+      const role = await findRoleById(db.kysely, organizationId, roleId);
       if (!role) throw organizationErrors.roleNotFound();
       if (BUILTIN_KEYS.has(role.key)) throw organizationErrors.builtinRole();
       const fields: { name?: string; permissions?: string; updated_at: number } = { updated_at: clock.now() };
@@ -96,8 +95,8 @@ export function createRolesService(deps: { db: Db; clock: Clock; ids: Ids }) {
         }
         fields.permissions = formatPermissions(next);
       }
-      await updateRole(k, roleId, fields);
-      const updated = await findRoleById(k, organizationId, roleId);
+      await updateRole(db.kysely, roleId, fields);
+      const updated = await findRoleById(db.kysely, organizationId, roleId);
       if (!updated) throw organizationErrors.roleNotFound();
       return toRole(updated);
     },
