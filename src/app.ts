@@ -22,6 +22,7 @@ import { createMembersService } from './modules/organizations/members.service.js
 import { createOrganizationsService } from './modules/organizations/organizations.service.js';
 import { createRolesService } from './modules/organizations/roles.service.js';
 import { createUsersService } from './modules/users/users.service.js';
+import { registerOAuthProvider } from './oauth/plugin.js';
 import type { BuiltinIssuer } from './platform/auth/builtin-issuer.js';
 import type { TokenVerifier } from './platform/auth/verifier.js';
 import type { Clock } from './platform/clock.js';
@@ -167,6 +168,7 @@ export async function buildApp(deps: AppDeps) {
   await app.register(apiV1Routes(ctx));
   await app.register(inviteeRoutes(ctx));
   await app.register(pageRoutes(ctx));
+  if (issuer) await registerOAuthProvider(app, { ...deps, issuer });
   for (const plugin of deps.plugins ?? []) await plugin(app, ctx);
   return app;
 }

@@ -14,9 +14,11 @@ import {
   recordDelivery,
   releaseLeases,
   type Settlement,
+  SIGN_IN_CODE_EMAIL,
   settle,
 } from './outbox.repository.js';
-import { renderInvitationEmail } from './render.js';
+import { type RenderedMail, renderInvitationEmail } from './render.js';
+import { renderSignInCodeEmail, SIGN_IN_CODE_TTL_MS } from './render-sign-in-code.js';
 
 // Turns committed outbox intents into deliveries (see README.md beside this file): claim due rows
 // under a lease, unseal the token, render, send, settle. At-least-once with a stable Message-ID.
@@ -149,12 +151,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             if (db.dialect === 'postgres')
               await lockInvitations(
                 trx,
-                group.map((s) => s.row.invitation_id),
+                group.flatMap((s) => (s.row.invitation_id ? [s.row.invitation_id] : [])),
               );
             for (const { row, outcome } of group) {
               const attempts = await settle(trx, { id: row.id, owner: row.lease_owner }, now, outcome);
               // not ours any more (cancelled by a resend or revoke, or re-claimed after our lease ran out)
-              if (attempts === undefined || outcome.status === 'cancelled') continue;
+              if (attempts === undefined || outcome.status === 'cancelled' || !row.invitation_id) continue;
               await recordDelivery(trx, row.invitation_id, {
                 status: outcome.status,
                 attempts,
@@ -179,27 +181,39 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
   }
 
-  async function deliver(row: ClaimedRow): Promise<Settlement> {
+  /** The message for a claimed row, or the settlement when it can never go out. */
+  async function compose(row: ClaimedRow): Promise<RenderedMail | Settlement> {
+    const secret = row.sealed_token ? sealer.open(row.sealed_token, deps.sealContext(row.id)) : undefined;
+    if (row.kind === SIGN_IN_CODE_EMAIL || row.invitation_id === null) {
+      // a code that would arrive dead is not sent
+      if (row.created_at + SIGN_IN_CODE_TTL_MS <= clock.now())
+        return { status: 'failed', error: 'code_expired' };
+      if (!secret) return { status: 'failed', error: 'unsealable_token' };
+      return renderSignInCodeEmail({ code: secret, publicUrl: deps.publicUrl });
+    }
     const facts = await findMailFacts(db.kysely, row.invitation_id);
     // the link is dead: nothing worth sending (normally cancelled in the same transaction already)
     if (facts?.status !== 'pending') return { status: 'cancelled' };
     if (facts.expire_at <= clock.now()) return { status: 'failed', error: 'invitation_expired' };
-    const token = row.sealed_token ? sealer.open(row.sealed_token, deps.sealContext(row.id)) : undefined;
     // sealed under another ADMIT_SECRET, tampered with, or already wiped: it can never be sent
-    if (!token) return { status: 'failed', error: 'unsealable_token' };
-    // only the stored canonical address, re-checked before it reaches the mailer
-    const to = canonicalEmail(row.recipient);
-    if (!to.ok || to.email !== row.recipient) return { status: 'failed', error: 'invalid_recipient' };
-
-    const message = renderInvitationEmail({
+    if (!secret) return { status: 'failed', error: 'unsealable_token' };
+    return renderInvitationEmail({
       organizationName: facts.organization_name,
       workspaceName: facts.workspace_name,
       roleName: facts.role_name,
       inviterName: facts.inviter_name,
       inviterEmail: facts.inviter_email,
       expireAt: facts.expire_at,
-      url: `${deps.publicUrl}/invite/${token}`,
+      url: `${deps.publicUrl}/invite/${secret}`,
     });
+  }
+
+  async function deliver(row: ClaimedRow): Promise<Settlement> {
+    const message = await compose(row);
+    if ('status' in message) return message;
+    // only the stored canonical address, re-checked before it reaches the mailer
+    const to = canonicalEmail(row.recipient);
+    if (!to.ok || to.email !== row.recipient) return { status: 'failed', error: 'invalid_recipient' };
     const result = await mailer.send({
       from: deps.mailFrom,
       to: to.email,
