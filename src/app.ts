@@ -22,6 +22,7 @@ import { createMembersService } from './modules/organizations/members.service.js
 import { createOrganizationsService } from './modules/organizations/organizations.service.js';
 import { createRolesService } from './modules/organizations/roles.service.js';
 import { createUsersService } from './modules/users/users.service.js';
+import { clientPrincipals } from './oauth/client-principal.js';
 import { registerOAuthProvider } from './oauth/plugin.js';
 import type { BuiltinIssuer } from './platform/auth/builtin-issuer.js';
 import type { TokenVerifier } from './platform/auth/verifier.js';
@@ -133,7 +134,11 @@ export async function buildApp(deps: AppDeps) {
     systemAdminEmails: config.systemAdminEmails,
   });
   const ctx: SurfaceContext = {
-    authenticate: createAuthenticator({ verifier: deps.verifier, users }),
+    authenticate: createAuthenticator({
+      verifier: deps.verifier,
+      users,
+      clients: deps.issuer ? clientPrincipals(db) : undefined,
+    }),
     organizations: createOrganizationsService({ db, clock, ids }),
     roles: createRolesService({ db, clock, ids }),
     members: createMembersService({ db }),

@@ -89,6 +89,8 @@ export function createVerifier(opts: VerifierOptions): TokenVerifier {
       name: str(claims.name),
       picture: str(claims.picture),
       scopes: scopesOf(payload),
+      clientId:
+        typeof payload.client_id === 'string' && payload.client_id === payload.sub ? payload.client_id : null,
     };
     return { identity, expiresAt: (payload.exp ?? 0) * 1000 };
   }
