@@ -23,6 +23,8 @@ import { createOrganizationsService } from './modules/organizations/organization
 import { createRolesService } from './modules/organizations/roles.service.js';
 import { createUsersService } from './modules/users/users.service.js';
 import { clientPrincipals } from './oauth/client-principal.js';
+import { DOCS_CLIENT_ID } from './oauth/clients.js';
+import { declareSecurity, oauthSecurityScheme } from './oauth/openapi.js';
 import { registerOAuthProvider } from './oauth/plugin.js';
 import type { BuiltinIssuer } from './platform/auth/builtin-issuer.js';
 import type { TokenVerifier } from './platform/auth/verifier.js';
@@ -93,6 +95,7 @@ export async function buildApp(deps: AppDeps) {
   });
 
   await app.register(swagger, {
+    transformObject: (d) => ('openapiObject' in d ? declareSecurity(d.openapiObject) : d.swaggerObject),
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -104,7 +107,10 @@ export async function buildApp(deps: AppDeps) {
       },
       servers: [{ url: config.publicUrl }],
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          oauth2: oauthSecurityScheme(config),
+        },
       },
       tags: [
         { name: 'organizations' },
@@ -117,7 +123,15 @@ export async function buildApp(deps: AppDeps) {
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Swagger UI signs in with authorization code + PKCE as the static public client of the docs
+    initOAuth: {
+      clientId: config.auth.mode === 'builtin' ? DOCS_CLIENT_ID : (config.auth.clientId ?? ''),
+      usePkceWithAuthorizationCodeGrant: true,
+      scopes: ['openid', 'email'],
+    },
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const limit = config.rateLimitPublic;

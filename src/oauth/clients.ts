@@ -13,6 +13,8 @@ import { uuidv7 } from '../platform/ids.js';
 
 export const CLIENT_ISSUER = 'urn:admit:client';
 export const PAGE_CLIENT_ID = 'admit-invitation-page';
+/** Swagger UI at /docs: a static public client (PKCE) redirecting to its oauth2-redirect page */
+export const DOCS_CLIENT_ID = 'admit-api-docs';
 
 export interface ClientRecord {
   clientId: string;

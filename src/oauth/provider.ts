@@ -8,7 +8,13 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { Db } from '../db/create-db.js';
-import { type ClientRecord, type ClientsStore, PAGE_CLIENT_ID, secretMatches } from './clients.js';
+import {
+  type ClientRecord,
+  type ClientsStore,
+  DOCS_CLIENT_ID,
+  PAGE_CLIENT_ID,
+  secretMatches,
+} from './clients.js';
 import { renderLogout, renderLogoutDone, renderProviderError } from './pages.js';
 
 // Admit's built-in OAuth2 authorization server and OpenID provider, on oidc-provider (see README.md
@@ -67,6 +73,18 @@ function pageClient(publicUrl: string): ClientMetadata {
   };
 }
 
+function docsClient(publicUrl: string): ClientMetadata {
+  return {
+    client_id: DOCS_CLIENT_ID,
+    client_name: 'Admit API docs',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: [`${publicUrl}/docs/static/oauth2-redirect.html`],
+    response_types: ['code'],
+    grant_types: ['authorization_code'],
+    scope: 'openid email profile',
+  };
+}
+
 /** Cookie signing keys from ADMIT_SECRET (HKDF), the same in every process. */
 export function cookieKeys(secret: string): string[] {
   return [
@@ -98,7 +116,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const configuration: Configuration = {
     adapter: deps.adapter((model) => (model === 'Client' ? clientAdapter : undefined)),
-    clients: [pageClient(publicUrl)],
+    clients: [pageClient(publicUrl), docsClient(publicUrl)],
     extraClientMetadata: { properties: ['admit_admin'] },
     jwks: { keys: deps.privateJwks as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
