@@ -10,9 +10,11 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { commonErrors } from './errors.js';
-import { createAuthenticator } from './http/auth.js';
+import { type ClientPrincipals, createAuthenticator } from './http/auth.js';
 import { frameworkError, installErrorHandling, sendError } from './http/error-handler.js';
 import { validatorCompiler } from './http/validation.js';
+import { DOCS_CLIENT_ID } from './oauth/clients.js';
+import { declareSecurity, oauthSecurityScheme } from './oauth/openapi.js';
 import type { Runtime } from './runtime.js';
 import type { Services } from './services.js';
 import { adminRoutes } from './surfaces/admin/routes.js';
@@ -23,7 +25,10 @@ import { pageRoutes } from './surfaces/pages/routes.js';
 import { systemRoutes } from './surfaces/system/routes.js';
 
 /** What the HTTP app takes from its process besides services: configuration, logs, auth, shared store. */
-export type AppRuntime = Pick<Runtime, 'config' | 'logger' | 'verifier' | 'issuer' | 'redis'>;
+export type AppRuntime = Pick<Runtime, 'config' | 'logger' | 'verifier' | 'issuer' | 'redis'> & {
+  /** built-in mode: resolves client-credentials tokens to their registered client (src/oauth/) */
+  clientPrincipals?: ClientPrincipals | undefined;
+};
 
 /** A surface registered beside the built-in ones (the dev mailbox; later ones take the same context). */
 export type Surface = (app: AppInstance, ctx: SurfaceContext) => Promise<void>;
@@ -70,6 +75,7 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
   });
 
   await app.register(swagger, {
+    transformObject: (d) => ('openapiObject' in d ? declareSecurity(d.openapiObject) : d.swaggerObject),
     openapi: {
       openapi: '3.1.0',
       info: {
@@ -81,7 +87,10 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
       },
       servers: [{ url: config.publicUrl }],
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          oauth2: oauthSecurityScheme(config),
+        },
       },
       tags: [
         { name: 'organizations' },
@@ -94,7 +103,15 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Swagger UI signs in with authorization code + PKCE as the static public client of the docs
+    initOAuth: {
+      clientId: config.auth.mode === 'builtin' ? DOCS_CLIENT_ID : (config.auth.clientId ?? ''),
+      usePkceWithAuthorizationCodeGrant: true,
+      scopes: ['openid', 'email'],
+    },
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const limit = config.rateLimitPublic;
@@ -106,7 +123,11 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
 
   const ctx: SurfaceContext = {
     ...services,
-    authenticate: createAuthenticator({ verifier: rt.verifier, users: services.users }),
+    authenticate: createAuthenticator({
+      verifier: rt.verifier,
+      users: services.users,
+      clients: rt.clientPrincipals,
+    }),
     publicUrl: config.publicUrl,
     appUrl: config.appUrl,
     publicRateLimit: limit === 'off' ? undefined : { max: limit.max, timeWindow: limit.windowMs },

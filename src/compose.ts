@@ -1,4 +1,6 @@
 import { type App, buildApp, type Surface } from './app.js';
+import { clientPrincipals } from './oauth/client-principal.js';
+import { registerOAuthProvider } from './oauth/plugin.js';
 import type { Outbox } from './outbox/outbox.js';
 import type { Runtime } from './runtime.js';
 import { createServices, type Services } from './services.js';
@@ -26,6 +28,22 @@ export async function composeApp(rt: Runtime, opts: { outbox?: Outbox | undefine
       await app.register(mailboxRoutes(() => mailbox.list()));
     });
   }
-  const app = await buildApp(services, rt, surfaces);
+  const issuer = rt.issuer;
+  if (issuer) {
+    // built-in mode: Admit is also the OAuth2 / OpenID provider (src/oauth/), mounted beside the API
+    surfaces.push((app) =>
+      registerOAuthProvider(app, {
+        config: rt.config,
+        db: rt.db,
+        clock: rt.clock,
+        sealer: rt.sealer,
+        counters: rt.counters,
+        issuer,
+        onMailQueued: outbox?.wake,
+      }),
+    );
+  }
+  const clients = issuer ? clientPrincipals(rt.db) : undefined;
+  const app = await buildApp(services, { ...rt, clientPrincipals: clients }, surfaces);
   return { app, services };
 }

@@ -92,7 +92,8 @@ export type OutboxStatus = 'queued' | 'sending' | 'retrying' | 'sent' | 'failed'
 
 export interface OutboxTable {
   id: string;
-  invitation_id: string;
+  /** null for mail that belongs to no invitation (a sign-in code) */
+  invitation_id: string | null;
   kind: string;
   recipient: string;
   status: OutboxStatus;
@@ -100,7 +101,7 @@ export interface OutboxTable {
   next_attempt_at: number;
   lease_owner: string | null;
   lease_until: number | null;
-  /** the invitation token sealed with ADMIT_SECRET; wiped (null) once sent, failed or cancelled */
+  /** the invitation token (or sign-in code) sealed with ADMIT_SECRET; wiped (null) once sent, failed or cancelled */
   sealed_token: string | null;
   message_id: string;
   last_attempt_at: number | null;
@@ -124,6 +125,52 @@ export interface InvitationListVersionsTable {
   version: number;
 }
 
+/** The built-in OpenID provider's payloads (oidc-provider models), by model and id (migration 0005). */
+export interface OAuthPayloadsTable {
+  model: string;
+  id: string;
+  /** the payload as JSON */
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface OAuthClientsTable {
+  client_id: string;
+  name: string;
+  /** SHA-256 hex of the client secret; null for a public client */
+  secret_hash: string | null;
+  /** JSON array */
+  redirect_uris: string;
+  admin: number;
+  organization_id: string | null;
+  role_key: string | null;
+  /** the users row that names the client as an invitation's inviter; never a member */
+  inviter_user_id: string;
+  created_at: number;
+}
+
+export interface OAuthSignInCodesTable {
+  /** the interaction the code was sent for */
+  uid: string;
+  email: string;
+  /** SHA-256 hex of the code */
+  code_hash: string;
+  attempts: number;
+  expires_at: number;
+  created_at: number;
+}
+
+/** subject → canonical email of everyone who signed in at the built-in provider */
+export interface OAuthAccountsTable {
+  subject: string;
+  email: string;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -135,4 +182,8 @@ export interface Database {
   outbox: OutboxTable;
   invitation_list_versions: InvitationListVersionsTable;
   signing_keys: SigningKeysTable;
+  oauth_payloads: OAuthPayloadsTable;
+  oauth_clients: OAuthClientsTable;
+  oauth_sign_in_codes: OAuthSignInCodesTable;
+  oauth_accounts: OAuthAccountsTable;
 }

@@ -2,14 +2,24 @@ import type { FastifyRequest } from 'fastify';
 import { commonErrors } from '../errors.js';
 import type { Principal } from '../modules/users/principal.js';
 import type { UsersService } from '../modules/users/users.service.js';
-import type { TokenVerifier } from '../platform/auth/verifier.js';
+import type { Identity, TokenVerifier } from '../platform/auth/verifier.js';
 
 export type Authenticate = (request: FastifyRequest) => Promise<Principal>;
 
 const BEARER = /^Bearer ([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]*)$/;
 
-/** Resolves the caller from `Authorization: Bearer <JWT>`, once per request; 401 otherwise. */
-export function createAuthenticator(deps: { verifier: TokenVerifier; users: UsersService }): Authenticate {
+/** The principal of a client-credentials token (built-in mode); undefined when the client is unknown. */
+export type ClientPrincipals = (identity: Identity & { clientId: string }) => Promise<Principal | undefined>;
+
+/**
+ * Resolves the caller from `Authorization: Bearer <JWT>`, once per request; 401 otherwise. A token a
+ * registered client obtained for itself is that client, never provisioned as a user.
+ */
+export function createAuthenticator(deps: {
+  verifier: TokenVerifier;
+  users: UsersService;
+  clients?: ClientPrincipals | undefined;
+}): Authenticate {
   const memo = new WeakMap<FastifyRequest, Promise<Principal>>();
   return (request) => {
     let p = memo.get(request);
@@ -19,7 +29,14 @@ export function createAuthenticator(deps: { verifier: TokenVerifier; users: User
         if (!header) throw commonErrors.unauthorized();
         const m = BEARER.exec(header.trim());
         if (!m?.[1]) throw commonErrors.invalidToken('malformed');
-        return deps.users.principalFor(await deps.verifier.verify(m[1]));
+        const identity = await deps.verifier.verify(m[1]);
+        const { clientId } = identity;
+        if (clientId !== null && deps.clients) {
+          const client = await deps.clients({ ...identity, clientId });
+          if (!client) throw commonErrors.invalidToken('unknown client');
+          return client;
+        }
+        return deps.users.principalFor(identity);
       })();
       memo.set(request, p);
     }

@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { batcher, type Outcome } from '../db/batcher.js';
 import type { Db } from '../db/create-db.js';
 import { inTransaction } from '../db/tx.js';
-import {
-  findMailFacts,
-  lockInvitations,
-  recordDelivery,
-} from '../modules/invitations/delivery.repository.js';
-import { invitationUrl } from '../modules/invitations/invitation-link.js';
+import { lockInvitations, recordDelivery } from '../modules/invitations/delivery.repository.js';
 import {
   type ClaimedRow,
   dueIds,
@@ -16,12 +11,11 @@ import {
   type Settlement,
   settle,
 } from '../modules/outbox/outbox.repository.js';
-import { openOutboxToken } from '../modules/outbox/sealed-token.js';
 import type { Clock } from '../platform/clock.js';
 import type { Sealer } from '../platform/crypto.js';
 import { canonicalEmail } from '../platform/email.js';
 import type { Mailer } from '../platform/mailer.js';
-import { renderInvitationEmail } from './render.js';
+import { messageFor } from './message.js';
 
 // Turns committed outbox intents into deliveries (see README.md beside this file): claim due rows
 // under a lease, unseal the token, render, send, settle. At-least-once with a stable Message-ID.
@@ -141,12 +135,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         if (db.dialect === 'postgres')
           await lockInvitations(
             trx,
-            group.map((s) => s.row.invitation_id),
+            group.flatMap((s) => (s.row.invitation_id ? [s.row.invitation_id] : [])),
           );
         for (const { row, outcome } of group) {
           const attempts = await settle(trx, { id: row.id, owner: row.lease_owner }, now, outcome);
           // not ours any more (cancelled by a resend or revoke, or re-claimed after our lease ran out)
-          if (attempts === undefined || outcome.status === 'cancelled') continue;
+          if (attempts === undefined || outcome.status === 'cancelled' || !row.invitation_id) continue;
           await recordDelivery(trx, row.invitation_id, {
             status: outcome.status,
             attempts,
@@ -159,26 +153,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   });
 
   async function deliver(row: ClaimedRow): Promise<Settlement> {
-    const facts = await findMailFacts(db.kysely, row.invitation_id);
-    // the link is dead: nothing worth sending (normally cancelled in the same transaction already)
-    if (facts?.status !== 'pending') return { status: 'cancelled' };
-    if (facts.expire_at <= clock.now()) return { status: 'failed', error: 'invitation_expired' };
-    const token = row.sealed_token ? openOutboxToken(sealer, row.id, row.sealed_token) : undefined;
-    // sealed under another ADMIT_SECRET, tampered with, or already wiped: it can never be sent
-    if (!token) return { status: 'failed', error: 'unsealable_token' };
+    const message = await messageFor(row, { db, clock, sealer, publicUrl: deps.publicUrl });
+    if ('status' in message) return message;
     // only the stored canonical address, re-checked before it reaches the mailer
     const to = canonicalEmail(row.recipient);
     if (!to.ok || to.email !== row.recipient) return { status: 'failed', error: 'invalid_recipient' };
-
-    const message = renderInvitationEmail({
-      organizationName: facts.organization_name,
-      workspaceName: facts.workspace_name,
-      roleName: facts.role_name,
-      inviterName: facts.inviter_name,
-      inviterEmail: facts.inviter_email,
-      expireAt: facts.expire_at,
-      url: invitationUrl(deps.publicUrl, token),
-    });
     const result = await mailer.send({
       from: deps.mailFrom,
       to: to.email,

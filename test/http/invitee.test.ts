@@ -50,6 +50,19 @@ for (const dialect of dialects()) {
       assert.deepEqual(one.json(), expected);
     });
 
+    it('names an inviter without a name by their email (inviting_user_name)', async () => {
+      const nameless = await actor(t, 'nameless@example.com');
+      const own = await organization(nameless, 'Nameless Corp');
+      const erin = await actor(t, 'invitee-of-nameless@example.com');
+      await invite(nameless, own, erin.email, 'member', { sendEmail: false });
+      const list = await erin.api.get('/invitations');
+      assert.equal(list.statusCode, 200, list.body);
+      assert.deepEqual(
+        list.json<{ inviting_user_name: string }[]>().map((i) => i.inviting_user_name),
+        ['nameless@example.com'],
+      );
+    });
+
     it('404 (problem+json) for someone else’s or an unknown invitation; 400 for a malformed id', async () => {
       const carol = await actor(t, 'carol@example.com');
       const inv = await invite(alice, org, 'dan@example.com', 'member', { sendEmail: false });

@@ -117,6 +117,52 @@ describe('OpenAPI document', () => {
     );
   });
 
+  it("declares an oauth2 scheme with both flows at the provider's real URLs", () => {
+    const oauth2 = doc.components?.securitySchemes?.oauth2 as unknown as {
+      type: string;
+      flows: {
+        authorizationCode: { authorizationUrl: string; tokenUrl: string; scopes: Record<string, string> };
+        clientCredentials: { tokenUrl: string; scopes: Record<string, string> };
+      };
+    };
+    assert.equal(oauth2.type, 'oauth2');
+    assert.equal(oauth2.flows.authorizationCode.authorizationUrl, `${t.config.publicUrl}/oauth/authorize`);
+    assert.equal(oauth2.flows.authorizationCode.tokenUrl, `${t.config.publicUrl}/oauth/token`);
+    assert.equal(oauth2.flows.clientCredentials.tokenUrl, `${t.config.publicUrl}/oauth/token`);
+    assert.ok('admit:admin' in oauth2.flows.clientCredentials.scopes);
+  });
+
+  it('every operation declares its security: bearer or oauth2, or [] when public', () => {
+    const publicOps: string[] = [];
+    for (const { path, method, op } of operations()) {
+      assert.ok(Array.isArray(op.security), `${method} ${path} declares no security`);
+      if (op.security.length === 0) {
+        publicOps.push(`${method} ${path}`);
+        continue;
+      }
+      const names = op.security.flatMap((s) => Object.keys(s)).sort();
+      assert.deepEqual(names, ['bearerAuth', 'oauth2'], `${method} ${path}`);
+    }
+    assert.ok(publicOps.includes('get /healthz'), publicOps.join(', '));
+  });
+
+  it("the provider's discovery names the same endpoints", async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
+    assert.equal(res.statusCode, 200);
+    const d = res.json<Record<string, unknown>>();
+    assert.equal(d.issuer, t.config.publicUrl);
+    assert.equal(d.authorization_endpoint, `${t.config.publicUrl}/oauth/authorize`);
+    assert.equal(d.token_endpoint, `${t.config.publicUrl}/oauth/token`);
+    assert.equal(d.revocation_endpoint, `${t.config.publicUrl}/oauth/revoke`);
+    assert.equal(d.jwks_uri, `${t.config.publicUrl}/.well-known/jwks.json`);
+  });
+
+  it('serves Swagger UI at /docs, set up for PKCE', async () => {
+    const init = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    assert.equal(init.statusCode, 200);
+    assert.match(init.body, /usePkceWithAuthorizationCodeGrant/);
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const final = await t.app.inject({ method: 'GET', url: '/docs' });
     assert.equal(final.statusCode, 200);

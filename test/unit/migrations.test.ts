@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createDb, type Db } from '../../src/db/create-db.js';
 import { isUniqueViolation } from '../../src/db/errors.js';
-import { migrateTo, migrateToLatest } from '../../src/db/migrate.js';
+import { migrateTo } from '../../src/db/migrate.js';
 import { newPendingInvitation } from '../../src/modules/invitations/invitation.model.js';
 import { sha256Hex } from '../../src/platform/crypto.js';
 import { uuidv7 } from '../../src/platform/ids.js';
@@ -15,6 +15,7 @@ import { dialects, freshDatabase } from '../support/db.js';
 const BEFORE_0003 = '0002_outbox_due_indexes';
 const M0003 = '0003_pending_email_index';
 const M0004 = '0004_invitation_list_version';
+const M0005 = '0005_oauth';
 
 for (const dialect of dialects()) {
   describe(`[${dialect}] migrations on a database with rows`, () => {
@@ -146,7 +147,7 @@ for (const dialect of dialects()) {
     };
 
     it("0004 (SQLite): every write that changes an organization's list bumps its version, no other", async () => {
-      assert.deepEqual(await migrateToLatest(db.kysely), [M0004]);
+      assert.deepEqual(await migrateTo(db.kysely, M0004), [M0004]);
       if (dialect !== 'sqlite') {
         // PostgreSQL keeps no counter (row locks would serialize an organization's writes)
         assert.equal(await hasVersions(), false);
@@ -182,13 +183,45 @@ for (const dialect of dialects()) {
       assert.deepEqual(await migrateTo(db.kysely, M0003), [M0004]);
       assert.equal(await hasVersions(), false);
       await insert(1, 'd@example.com');
-      assert.deepEqual(await migrateToLatest(db.kysely), [M0004]);
+      assert.deepEqual(await migrateTo(db.kysely, M0004), [M0004]);
       assert.equal(await hasVersions(), dialect === 'sqlite');
       const count = await db.kysely
         .selectFrom('invitations')
         .select((e) => e.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       assert.equal(Number(count.n), 6);
+    });
+
+    it('0005 keeps the outbox rows, lets mail without an invitation be queued, and goes down without it', async () => {
+      const invitationId = (await db.kysely.selectFrom('invitations').select('id').executeTakeFirstOrThrow())
+        .id;
+      const row = (id: string, invitation: string | null) => ({
+        id,
+        invitation_id: invitation,
+        kind: invitation ? 'invitation_email' : 'sign_in_code_email',
+        recipient: 'x@example.com',
+        status: 'queued' as const,
+        attempts: 0,
+        next_attempt_at: 1,
+        lease_owner: null,
+        lease_until: null,
+        sealed_token: null,
+        message_id: `<${id}@test>`,
+        last_attempt_at: null,
+        last_error: null,
+        created_at: 1,
+        sent_at: null,
+      });
+      await db.kysely.insertInto('outbox').values(row('o1', invitationId)).execute();
+      assert.deepEqual(await migrateTo(db.kysely, M0005), [M0005]);
+      await db.kysely.insertInto('outbox').values(row('o2', null)).execute();
+      const ids = async () =>
+        (await db.kysely.selectFrom('outbox').select('id').orderBy('id').execute()).map((r) => r.id);
+      assert.deepEqual(await ids(), ['o1', 'o2']);
+      assert.deepEqual(await migrateTo(db.kysely, M0004), [M0005]);
+      assert.deepEqual(await ids(), ['o1']);
+      await assert.rejects(() => db.kysely.insertInto('outbox').values(row('o3', null)).execute());
+      assert.deepEqual(await migrateTo(db.kysely, M0005), [M0005]);
     });
   });
 }

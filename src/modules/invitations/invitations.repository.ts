@@ -207,7 +207,8 @@ function inviteeQuery(db: Executor, email: string, now: number) {
           .select((e) => e.fn.countAll<number>().as('n'))
           .whereRef('m.organization_id', '=', 'i.organization_id')
           .as('organization_member_count'),
-      'u.name as inviting_user_name',
+      // a display name: the inviter's name, else their email (as the invitation page shows)
+      (eb) => eb.fn.coalesce('u.name', 'u.email').as('inviting_user_name'),
       'u.picture as inviting_user_avatar_url',
       'i.expire_at',
     ])

@@ -2,7 +2,7 @@ import { type Reader, unbatched } from '../../db/precompiled.js';
 import { commonErrors } from '../../errors.js';
 import type { Principal } from '../users/principal.js';
 import { organizationErrors } from './organizations.errors.js';
-import { findMembershipWithRole, findOrganization } from './organizations.repository.js';
+import { findMembershipWithRole, findOrganization, findRoleByKey } from './organizations.repository.js';
 import { PERMISSIONS, type Permission, parsePermissions } from './permissions.policy.js';
 
 export interface Access {
@@ -20,6 +20,7 @@ const ALL: ReadonlySet<Permission> = new Set(PERMISSIONS);
  * permission everywhere.
  */
 export async function accessTo(db: Reader, principal: Principal, organizationId: string): Promise<Access> {
+  if (principal.client) return clientAccess(db, principal, organizationId);
   const membership = await findMembershipWithRole(db, organizationId, principal.userId);
   if (membership) {
     return {
@@ -30,6 +31,20 @@ export async function accessTo(db: Reader, principal: Principal, organizationId:
   }
   if (principal.isSystemAdmin && (await findOrganization(unbatched(db), organizationId))) {
     return { organizationId, permissions: ALL, roleKey: undefined };
+  }
+  throw organizationErrors.notFound();
+}
+
+/** A client is no member: its registered organization with its role's permissions (read now), or all as admin. */
+async function clientAccess(db: Reader, principal: Principal, organizationId: string): Promise<Access> {
+  const client = principal.client;
+  if (principal.isSystemAdmin && (await findOrganization(unbatched(db), organizationId))) {
+    return { organizationId, permissions: ALL, roleKey: undefined };
+  }
+  if (client?.organizationId === organizationId && client.roleKey) {
+    const role = await findRoleByKey(db, organizationId, client.roleKey);
+    if (role)
+      return { organizationId, permissions: new Set(parsePermissions(role.permissions)), roleKey: role.key };
   }
   throw organizationErrors.notFound();
 }

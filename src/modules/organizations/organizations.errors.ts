@@ -18,6 +18,12 @@ export const organizationErrors = {
       'role_ceiling',
       'You cannot grant or manage a role holding permissions you do not have.',
     ),
+  clientCannotOwn: () =>
+    new AppError(
+      403,
+      'client_not_allowed',
+      'An OAuth2 client cannot create organizations: it cannot be a member.',
+    ),
   lastOwner: () =>
     new AppError(409, 'last_owner', 'The last owner of an organization cannot be removed or demoted.'),
 };

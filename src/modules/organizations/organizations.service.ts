@@ -48,6 +48,8 @@ export function createOrganizationsService(deps: { db: Db; clock: Clock; ids: Id
       principal: Principal,
       input: { name: string; logoUrl?: string | null },
     ): Promise<Organization> {
+      // its creator becomes owner, and a client is never a member
+      if (principal.kind === 'client') throw organizationErrors.clientCannotOwn();
       const now = clock.now();
       const org = {
         id: ids.uuid(),

@@ -9,6 +9,8 @@ import type { Executor } from '../../db/tx.js';
 // (invitations/delivery.repository.ts). This module imports no other module, so any module may call it.
 
 export const INVITATION_EMAIL = 'invitation_email';
+/** a one-time sign-in code of the built-in provider (src/oauth/); belongs to no invitation */
+export const SIGN_IN_CODE_EMAIL = 'sign_in_code_email';
 
 const insertOutbox = precompiledResult((db: Executor, row: Insertable<OutboxTable>) =>
   db.insertInto('outbox').values(row),
@@ -44,6 +46,30 @@ export async function enqueueInvitationEmail(
   });
 }
 
+/** A sign-in code mail, written in the transaction that stores the code's hash; the code itself sealed until sent. */
+export async function enqueueSignInCodeEmail(
+  db: Executor,
+  row: { id: string; recipient: string; sealedCode: string; messageId: string; now: number },
+): Promise<void> {
+  await insertOutbox(db, {
+    id: row.id,
+    invitation_id: null,
+    kind: SIGN_IN_CODE_EMAIL,
+    recipient: row.recipient,
+    status: 'queued',
+    attempts: 0,
+    next_attempt_at: row.now,
+    lease_owner: null,
+    lease_until: null,
+    sealed_token: row.sealedCode,
+    message_id: row.messageId,
+    last_attempt_at: null,
+    last_error: null,
+    created_at: row.now,
+    sent_at: null,
+  });
+}
+
 /** The invitation's link died (revoked, resent, accepted, declined): undelivered mail for it is dropped and its token wiped. */
 export async function cancelUndelivered(db: Executor, invitationId: string): Promise<void> {
   await cancel(db, invitationId);
@@ -61,7 +87,10 @@ const cancel = precompiledResult((db: Executor, invitationId: string) =>
 
 export interface ClaimedRow {
   id: string;
-  invitation_id: string;
+  /** null for a sign-in code */
+  invitation_id: string | null;
+  kind: string;
+  created_at: number;
   recipient: string;
   attempts: number;
   sealed_token: string | null;
@@ -133,7 +162,17 @@ export function leaseRows(
         eb.and([eb('status', '=', 'sending'), eb('lease_until', '<=', lease.now)]),
       ]),
     )
-    .returning(['id', 'invitation_id', 'recipient', 'attempts', 'sealed_token', 'message_id', 'lease_owner'])
+    .returning([
+      'id',
+      'invitation_id',
+      'kind',
+      'created_at',
+      'recipient',
+      'attempts',
+      'sealed_token',
+      'message_id',
+      'lease_owner',
+    ])
     .execute() as Promise<ClaimedRow[]>;
 }
 

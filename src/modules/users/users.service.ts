@@ -73,6 +73,8 @@ export function createUsersService(deps: {
         known.set(key, { id, fingerprint });
       }
       const principal: Principal = Object.freeze({
+        kind: 'user' as const,
+        client: null,
         userId: id,
         issuer: identity.issuer,
         subject: identity.subject,

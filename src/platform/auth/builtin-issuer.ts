@@ -14,6 +14,8 @@ export interface BuiltinIssuer {
   issuer: string;
   /** public keys for /.well-known/jwks.json and verification */
   publicKeys(): Promise<JWK[]>;
+  /** the private keys (kid, alg, use set) for the OpenID provider, which signs with the same keys */
+  privateJwks(): Promise<JWK[]>;
   /** reloads the key set from the database (a key created by another process) */
   reload(): Promise<void>;
   sign(claims: {
@@ -79,6 +81,15 @@ export async function createBuiltinIssuer(deps: {
   return {
     issuer: deps.issuer,
     publicKeys: async () => keys.map((k) => k.publicJwk),
+    async privateJwks() {
+      const out: JWK[] = [];
+      for (const k of keys) {
+        const opened = sealer.open(k.privateSealed, SEAL_CONTEXT);
+        // a key sealed under another ADMIT_SECRET cannot sign; it still verifies through publicKeys
+        if (opened) out.push({ ...(JSON.parse(opened) as JWK), kid: k.kid, alg: ALG, use: 'sig' });
+      }
+      return out;
+    },
     reload: load,
     async sign(c) {
       const nowSec = Math.floor(deps.now() / 1000);

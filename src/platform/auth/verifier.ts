@@ -23,6 +23,8 @@ export interface Identity {
   name: string | null;
   picture: string | null;
   scopes: readonly string[];
+  /** the `client_id` claim of a token whose subject is that client (client credentials), else null */
+  clientId: string | null;
 }
 
 export interface TokenVerifier {
@@ -99,6 +101,8 @@ export function createVerifier(opts: VerifierOptions): TokenVerifier {
       name: str(claims.name),
       picture: str(claims.picture),
       scopes: scopesOf(payload),
+      clientId:
+        typeof payload.client_id === 'string' && payload.client_id === payload.sub ? payload.client_id : null,
     };
     return { identity, expiresAt: (payload.exp ?? 0) * 1000 };
   }

@@ -15,7 +15,9 @@ const PendingInvitation = Type.Object({
   organization_name: Type.String(),
   organization_logo_url: Nullable(Type.String()),
   organization_member_count: Type.Integer({ minimum: 0 }),
-  inviting_user_name: Nullable(Type.String()),
+  inviting_user_name: Nullable(
+    Type.String({ description: "The inviter's display name: their name, else their email address." }),
+  ),
   inviting_user_avatar_url: Nullable(Type.String()),
   expiration_date: DateTime(),
 });

@@ -1,0 +1,98 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { escapeHtml, HTML_HEADERS, htmlPage } from '../http/html.js';
+
+// The provider's HTML: the sign-in steps (email, then the mailed code), its error page and the
+// sign-out confirmation. Server-rendered forms, no script at all; the page shell is the invitation
+// page's (src/http/html.ts). Forms post to Admit itself; after the last step the browser is
+// redirected on to the client, so form-action also names the client's redirect origin.
+
+const h = escapeHtml;
+
+/** HTML_HEADERS with form-action opened to Admit and the given origins. */
+export function pageHeaders(publicUrl: string, extraOrigins: string[] = []): Record<string, string> {
+  const origins = [...new Set([new URL(publicUrl).origin, ...extraOrigins])].join(' ');
+  return {
+    ...HTML_HEADERS,
+    'content-security-policy': (HTML_HEADERS['content-security-policy'] ?? '').replace(
+      "form-action 'none'",
+      `form-action 'self' ${origins}`,
+    ),
+  };
+}
+
+const FIELD_STYLE =
+  '<style>label{display:block;margin:.8rem 0 .3rem;font-weight:600}input{font:inherit;padding:.5rem;width:100%;box-sizing:border-box}' +
+  'button{font:inherit;margin-top:1rem;padding:.55rem 1.2rem;background:#2b59c3;color:#fff;border:0;border-radius:6px}' +
+  '.error{color:#a40e26}.muted{color:#57606a}</style>';
+
+function errorLine(error: string | undefined): string {
+  return error ? `<p class="error" role="alert">${h(error)}</p>` : '';
+}
+
+export function emailStep(opts: { uid: string; clientName: string; error?: string; email?: string }): string {
+  return htmlPage(
+    'Sign in',
+    `${FIELD_STYLE}<h1>Sign in</h1><p>to continue to ${h(opts.clientName)}. We will email you a one-time code.</p>` +
+      errorLine(opts.error) +
+      `<form method="post" action="/oauth/interaction/${h(opts.uid)}/email">` +
+      `<label for="email">Email address</label>` +
+      `<input id="email" name="email" type="email" autocomplete="email" required autofocus value="${h(opts.email ?? '')}">` +
+      `<button type="submit">Email me a code</button></form>`,
+  );
+}
+
+export function codeStep(opts: { uid: string; email: string; error?: string }): string {
+  return htmlPage(
+    'Enter your code',
+    `${FIELD_STYLE}<h1>Check your email</h1><p>We sent a sign-in code to <strong>${h(opts.email)}</strong>. ` +
+      'It is valid for 10 minutes.</p>' +
+      errorLine(opts.error) +
+      `<form method="post" action="/oauth/interaction/${h(opts.uid)}/code">` +
+      `<label for="code">Sign-in code</label>` +
+      `<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" required autofocus>` +
+      `<button type="submit">Sign in</button></form>` +
+      `<p class="muted"><a href="/oauth/interaction/${h(opts.uid)}?restart=1">Use a different address or send a new code</a></p>`,
+  );
+}
+
+export function messagePage(title: string, text: string): string {
+  return htmlPage(title, `<h1>${h(title)}</h1><p>${h(text)}</p>`);
+}
+
+function send(ctx: KoaContextWithOIDC, status: number, body: string, origins: string[] = []): void {
+  ctx.status = status;
+  for (const [k, v] of Object.entries(pageHeaders(ctx.oidc.issuer, origins))) ctx.set(k, v);
+  ctx.body = body;
+}
+
+/** oidc-provider's error page (only errors it cannot send back to the client's redirect URI). */
+export async function renderProviderError(
+  ctx: KoaContextWithOIDC,
+  out: { error: string; error_description?: string | undefined },
+): Promise<void> {
+  send(
+    ctx,
+    ctx.status >= 400 ? ctx.status : 400,
+    messagePage('Sign-in cannot continue', out.error_description ?? out.error),
+  );
+}
+
+/** Sign-out confirmation: the provider's form (hidden xsrf field) submitted by a plain button. */
+export async function renderLogout(ctx: KoaContextWithOIDC, form: string): Promise<void> {
+  const target = ctx.oidc.params?.['post_logout_redirect_uri'];
+  const origins = typeof target === 'string' && URL.canParse(target) ? [new URL(target).origin] : [];
+  send(
+    ctx,
+    200,
+    htmlPage(
+      'Sign out',
+      `${FIELD_STYLE}<h1>Sign out?</h1><p>You will be signed out of Admit.</p>${form}` +
+        '<button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>',
+    ),
+    origins,
+  );
+}
+
+export async function renderLogoutDone(ctx: KoaContextWithOIDC): Promise<void> {
+  send(ctx, 200, messagePage('Signed out', 'You are signed out of Admit.'));
+}

@@ -1,0 +1,86 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppInstance } from '../app.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/create-db.js';
+import type { BuiltinIssuer } from '../platform/auth/builtin-issuer.js';
+import type { Clock } from '../platform/clock.js';
+import type { Counters } from '../platform/counters.js';
+import type { Sealer } from '../platform/crypto.js';
+import { canonicalEmail } from '../platform/email.js';
+import { resolveSecret } from '../platform/secret.js';
+import { kyselyAdapterFactory } from './adapter.js';
+import { createClientsStore } from './clients.js';
+import { interactionRoutes } from './interaction.js';
+import { createProvider } from './provider.js';
+import { createSignInStore } from './sign-in.js';
+
+// Mounts the built-in provider (built-in mode only): oidc-provider is a Node (req, res) handler, so
+// its paths are routes whose onRequest hook hands the raw request over before Fastify reads a body.
+// The sign-in pages (/oauth/interaction/:uid) are Fastify routes of their own (more specific, so they
+// win over the wildcard). /.well-known/jwks.json stays Admit's route, serving the same keys.
+
+export interface OAuthDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  sealer: Sealer;
+  issuer: BuiltinIssuer;
+  counters: Counters;
+  onMailQueued?: (() => void) | undefined;
+}
+
+export async function registerOAuthProvider(app: AppInstance, deps: OAuthDeps): Promise<void> {
+  const { config, db, clock } = deps;
+  const publicUrl = config.publicUrl;
+  const signIn = createSignInStore({
+    db,
+    clock,
+    sealer: deps.sealer,
+    publicUrl,
+    onMailQueued: deps.onMailQueued,
+  });
+  const admins = new Set(config.systemAdminEmails);
+  const provider = createProvider({
+    db,
+    publicUrl,
+    secret: resolveSecret(config),
+    privateJwks: await deps.issuer.privateJwks(),
+    clients: createClientsStore(db),
+    accountEmail: (sub) => signIn.accountEmail(sub),
+    isSystemAdminEmail: (email) => {
+      const c = canonicalEmail(email);
+      return c.ok && admins.has(c.email);
+    },
+    adapter: (override) => kyselyAdapterFactory({ db: db.kysely, now: () => clock.now(), override }),
+  });
+  const callback = provider.callback();
+  const url = new URL(publicUrl);
+
+  const handOver = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    // the provider builds every URL from PUBLIC_URL, never from what the client sent
+    req.raw.headers['x-forwarded-proto'] = url.protocol.slice(0, -1);
+    req.raw.headers['x-forwarded-host'] = url.host;
+    req.raw.headers['x-forwarded-for'] = req.ip;
+    reply.hijack();
+    void callback(req.raw, reply.raw);
+    done();
+  };
+  const methods: ('GET' | 'POST' | 'OPTIONS')[] = ['GET', 'POST', 'OPTIONS'];
+  for (const path of ['/oauth/*', '/.well-known/openid-configuration']) {
+    app.route({
+      method: methods,
+      url: path,
+      schema: { hide: true },
+      onRequest: handOver,
+      handler: async () => undefined,
+    });
+  }
+  await app.register(async (scope) => {
+    // the interaction pages read their own cookies through the provider, which wants the same view
+    scope.addHook('onRequest', async (req) => {
+      req.raw.headers['x-forwarded-proto'] = url.protocol.slice(0, -1);
+      req.raw.headers['x-forwarded-host'] = url.host;
+    });
+    await interactionRoutes({ provider, signIn, counters: deps.counters, publicUrl })(scope as AppInstance);
+  });
+}
