@@ -21,8 +21,10 @@ import { createRespondService } from './modules/invitations/respond.service.js';
 import { createMembersService } from './modules/organizations/members.service.js';
 import { createOrganizationsService } from './modules/organizations/organizations.service.js';
 import { createRolesService } from './modules/organizations/roles.service.js';
+import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createUsersService } from './modules/users/users.service.js';
 import type { BuiltinIssuer } from './platform/auth/builtin-issuer.js';
+import { pageSignIn } from './platform/auth/oidc-client.js';
 import type { TokenVerifier } from './platform/auth/verifier.js';
 import type { Clock } from './platform/clock.js';
 import type { Counters } from './platform/counters.js';
@@ -166,7 +168,10 @@ export async function buildApp(deps: AppDeps) {
   await app.register(adminRoutes(ctx));
   await app.register(apiV1Routes(ctx));
   await app.register(inviteeRoutes(ctx));
-  await app.register(pageRoutes(ctx));
+  const sessions = createSessionsService({ db, clock, sealer: deps.sealer });
+  await app.register(
+    pageRoutes(ctx, { users, sessions, ...pageSignIn(config, (r) => app.inject(r), deps.logger) }),
+  );
   for (const plugin of deps.plugins ?? []) await plugin(app, ctx);
   return app;
 }

@@ -124,6 +124,22 @@ export interface InvitationListVersionsTable {
   version: number;
 }
 
+/** Migration 0006: the invitation page's server-side sessions, keyed by the cookie value's SHA-256. */
+export interface WebSessionsTable {
+  id_hash: string;
+  user_id: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  email_verified: number;
+  name: string | null;
+  picture: string | null;
+  csrf_token: string;
+  refresh_sealed: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -135,4 +151,5 @@ export interface Database {
   outbox: OutboxTable;
   invitation_list_versions: InvitationListVersionsTable;
   signing_keys: SigningKeysTable;
+  web_sessions: WebSessionsTable;
 }
