@@ -33,12 +33,12 @@ export function htmlHeaders(formAction: readonly string[] = []): Record<string, 
 export const HTML_HEADERS: Record<string, string> = htmlHeaders();
 
 /** A whole page; `title` is escaped here, `bodyHtml` must already be safe. */
-export function htmlPage(title: string, bodyHtml: string): string {
+export function htmlPage(title: string, bodyHtml: string, opts: { wide?: boolean } = {}): string {
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>` +
-    `<link rel="stylesheet" href="${STYLESHEET_PATH}"></head><body><main>${bodyHtml}</main></body></html>`
+    `<link rel="stylesheet" href="${STYLESHEET_PATH}"></head><body><main${opts.wide ? ' class="wide"' : ''}>${bodyHtml}</main></body></html>`
   );
 }
 
