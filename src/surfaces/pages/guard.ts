@@ -4,15 +4,16 @@ import type { FastifyRequest } from 'fastify';
 
 /**
  * Defence in depth before the synchronizer token: a browser that says where a POST comes from must
- * say "this site". Sec-Fetch-Site (every current browser) must be same-origin; an Origin header must
- * be Admit's public origin. A client that sends neither (curl, an old browser) still needs the token.
+ * say "this site". Sec-Fetch-Site (every current browser) must be same-origin; it decides alone,
+ * because under `Referrer-Policy: no-referrer` Chrome sends `Origin: null` even for a same-origin
+ * form. Without it, an Origin that names a site must name Admit's public origin. A client that
+ * sends neither (curl, an old browser) still needs the session's form token.
  */
 export function sameOrigin(req: FastifyRequest, publicOrigin: string): boolean {
   const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin') return false;
+  if (site !== undefined) return site === 'same-origin';
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== publicOrigin) return false;
-  return true;
+  return origin === undefined || origin === 'null' || origin === publicOrigin;
 }
 
 /**
