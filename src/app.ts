@@ -15,6 +15,7 @@ import { frameworkError, installErrorHandling, sendError } from './http/error-ha
 import { validatorCompiler } from './http/validation.js';
 import { DOCS_CLIENT_ID } from './oauth/clients.js';
 import { declareSecurity, oauthSecurityScheme } from './oauth/openapi.js';
+import { pageSignIn } from './platform/auth/oidc-client.js';
 import type { Runtime } from './runtime.js';
 import type { Services } from './services.js';
 import { adminRoutes } from './surfaces/admin/routes.js';
@@ -144,7 +145,9 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
   await app.register(adminRoutes(ctx));
   await app.register(apiV1Routes(ctx));
   await app.register(inviteeRoutes(ctx));
-  await app.register(pageRoutes(ctx));
+  // the invitation page signs in as an OpenID client (of Admit's own provider in built-in mode)
+  const signIn = pageSignIn(config, (r) => app.inject(r), rt.logger);
+  await app.register(pageRoutes(ctx, { users: ctx.users, sessions: ctx.sessions, ...signIn }));
   for (const surface of surfaces) await surface(app, ctx);
   return app;
 }

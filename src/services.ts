@@ -5,6 +5,7 @@ import { createRespondService } from './modules/invitations/respond.service.js';
 import { createMembersService } from './modules/organizations/members.service.js';
 import { createOrganizationsService } from './modules/organizations/organizations.service.js';
 import { createRolesService } from './modules/organizations/roles.service.js';
+import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createSystemService } from './modules/system/system.service.js';
 import { createUsersService } from './modules/users/users.service.js';
 import type { Clock } from './platform/clock.js';
@@ -53,6 +54,7 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
       quotaRecipient: config.quotaRecipient,
     }),
     respond: createRespondService({ db, clock, ids }),
+    sessions: createSessionsService({ db, clock, sealer: rt.sealer }),
   };
 }
 

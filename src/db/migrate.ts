@@ -12,6 +12,7 @@ import * as m0002 from './migrations/0002_outbox_due_indexes.js';
 import * as m0003 from './migrations/0003_pending_email_index.js';
 import * as m0004 from './migrations/0004_invitation_list_version.js';
 import * as m0005 from './migrations/0005_oauth.js';
+import * as m0006 from './migrations/0006_web_sessions.js';
 import type { Database } from './schema.js';
 
 // Migrations are imported statically so the same list runs from `npm start`, the CLI and tests.
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0003_pending_email_index': m0003,
   '0004_invitation_list_version': m0004,
   '0005_oauth': m0005,
+  '0006_web_sessions': m0006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

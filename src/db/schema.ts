@@ -171,6 +171,22 @@ export interface OAuthAccountsTable {
   created_at: number;
 }
 
+/** Migration 0006: the invitation page's server-side sessions, keyed by the cookie value's SHA-256. */
+export interface WebSessionsTable {
+  id_hash: string;
+  user_id: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  email_verified: number;
+  name: string | null;
+  picture: string | null;
+  csrf_token: string;
+  refresh_sealed: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -186,4 +202,5 @@ export interface Database {
   oauth_clients: OAuthClientsTable;
   oauth_sign_in_codes: OAuthSignInCodesTable;
   oauth_accounts: OAuthAccountsTable;
+  web_sessions: WebSessionsTable;
 }

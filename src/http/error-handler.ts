@@ -5,10 +5,10 @@ import { UUID_PATTERN } from '../platform/ids.js';
 import { errorPage, HTML_HEADERS } from './html.js';
 import { type Dialect, statusText } from './schemas.js';
 
-/** Which dialect a path speaks: /api/v1 the envelope, /invite HTML, everything else problem+json. */
+/** Which dialect a path speaks: /api/v1 the envelope, /invite and /auth HTML, everything else problem+json. */
 export function dialectOf(url: string): Dialect | 'html' {
   if (url.startsWith('/api/v1/') || url === '/api/v1') return 'envelope';
-  if (url.startsWith('/invite/') || url === '/invite') return 'html';
+  if (url.startsWith('/invite/') || url === '/invite' || url.startsWith('/auth/')) return 'html';
   return 'problem';
 }
 

@@ -9,33 +9,36 @@ export const escapeHtml = (s: string): string =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   );
 
-const STYLE =
-  'body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1f2328}' +
-  'main{max-width:34rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002}' +
-  'h1{font-size:1.4rem;margin-top:0}dl{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem}' +
-  'dt{color:#57606a}dd{margin:0}pre{background:#f0f2f4;padding:.75rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}';
+/** The one stylesheet every HTML page links (served by the pages surface); no inline style anywhere. */
+export const STYLESHEET_PATH = '/assets/admit.css';
 
 /**
- * Headers of every HTML page: a token may be in the URL, so no caching and no Referer; nothing but
- * the inline stylesheet may load or run.
+ * Headers of every HTML page: a token may be in the URL, so no caching and no Referer; no script at
+ * all, styles only from Admit itself, images only over https (logos and avatars live elsewhere).
+ * `form-action` lists where a form and the redirects after it may go (Chrome applies it to the whole
+ * redirect chain): Admit itself, plus the sign-in issuer on pages whose form leads there.
  */
-export const HTML_HEADERS: Record<string, string> = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
-};
+export function htmlHeaders(formAction: readonly string[] = []): Record<string, string> {
+  const actions = formAction.length === 0 ? "'none'" : formAction.join(' ');
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'content-security-policy': `default-src 'none'; style-src 'self'; img-src https:; form-action ${actions}; frame-ancestors 'none'; base-uri 'none'`,
+  };
+}
+
+export const HTML_HEADERS: Record<string, string> = htmlHeaders();
 
 /** A whole page; `title` is escaped here, `bodyHtml` must already be safe. */
-export function htmlPage(title: string, bodyHtml: string): string {
+export function htmlPage(title: string, bodyHtml: string, opts: { wide?: boolean } = {}): string {
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>` +
-    `<style>${STYLE}</style></head><body><main>${bodyHtml}</main></body></html>`
+    `<link rel="stylesheet" href="${STYLESHEET_PATH}"></head><body><main${opts.wide ? ' class="wide"' : ''}>${bodyHtml}</main></body></html>`
   );
 }
 
@@ -58,6 +61,14 @@ const FRIENDLY: Record<string, { title: string; text: string }> = {
   invitation_declined: {
     title: 'This invitation has already been used',
     text: `It was declined, so the link no longer works. ${ASK}`,
+  },
+  email_mismatch: {
+    title: 'This invitation is for another address',
+    text: 'You are signed in with a different email address. Go back to the invitation, sign out and sign in with the address it was sent to.',
+  },
+  unauthorized: {
+    title: 'Sign in first',
+    text: 'Your session has ended. Go back to the invitation and sign in again.',
   },
   invitation_revoked: {
     title: 'This invitation was withdrawn',

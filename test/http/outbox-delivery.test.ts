@@ -382,6 +382,20 @@ for (const dialect of dialects()) {
       const line = t.logs.find((l) => l.includes('dev mailbox'));
       assert.ok(line?.includes('bob@example.com') && line.includes('Acme Corp'));
       assert.ok(!t.logs.some((l) => l.includes(token)), 'the token is never logged');
+
+      // a browser gets the same messages as a page, each link clickable
+      const page = await client(t.app).get('/dev/mailbox', { accept: 'text/html,application/xhtml+xml' });
+      assert.equal(page.statusCode, 200);
+      assert.match(String(page.headers['content-type']), /^text\/html/);
+      assert.equal(page.headers['cache-control'], 'no-store');
+      assert.match(String(page.headers['content-security-policy']), /default-src 'none'/);
+      assert.ok(
+        page.body.includes(`<a href="${inv.url}">${inv.url}</a>`),
+        'the invitation link is clickable',
+      );
+      assert.ok(page.body.includes('You&#39;re invited to join Acme Corp'));
+      const json = await client(t.app).get('/dev/mailbox', { accept: 'application/json' });
+      assert.equal(json.json<{ messages: unknown[] }>().messages.length, 1);
     });
 
     it('does not serve /dev/mailbox unless listening on loopback', async () => {

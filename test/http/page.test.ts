@@ -15,8 +15,9 @@ function assertPageHeaders(res: LightMyRequestResponse): void {
   assert.equal(res.headers['x-content-type-options'], 'nosniff');
   const csp = String(res.headers['content-security-policy']);
   assert.match(csp, /default-src 'none'/);
-  assert.match(csp, /style-src 'unsafe-inline'/);
-  assert.doesNotMatch(csp, /script-src/);
+  assert.match(csp, /style-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline|script-src/);
+  assert.match(csp, /frame-ancestors 'none'/);
 }
 
 for (const dialect of dialects()) {
@@ -31,7 +32,7 @@ for (const dialect of dialects()) {
     });
     after(() => t.close());
 
-    it('shows organization, inviter, role, workspace, expiry and what to do next', async () => {
+    it('shows organization, member count, inviter, role, workspace, expiry and sign-in', async () => {
       const ws = await workspace(alice, org, 'Main Workspace');
       const inv = await invite(alice, org, 'Bob@Example.com', 'admin', { workspaceId: ws, sendEmail: false });
       assert.equal(inv.url, `http://admit.test/invite/${inv.token}`);
@@ -45,14 +46,33 @@ for (const dialect of dialects()) {
         'Admin',
         'Main Workspace',
         'bob@example.com',
-        'Sign in with',
+        '(1 member)',
+        'Sign in to accept',
+        'href="/assets/admit.css"',
       ]) {
         assert.ok(html.includes(text), `page shows ${text}`);
       }
       const expires = new Date(t.clock.now() + 7 * DAY).toISOString();
       assert.ok(html.includes(`datetime="${expires}"`), 'page shows the expiry');
-      assert.ok(html.includes(`http://admit.test/api/v1/invitations/${inv.token}/accept`), 'accept hint');
+      assert.ok(html.includes(`href="/auth/sign-in?return_to=%2Finvite%2F${inv.token}"`), 'sign-in link');
       assert.doesNotMatch(html, /<script/i);
+    });
+
+    it('shows an https logo and serves the one stylesheet the CSP allows', async () => {
+      const made = await alice.api.post('/v1/organizations', {
+        name: 'Logo Corp',
+        logoUrl: 'https://cdn.example.com/logo.png',
+      });
+      assert.equal(made.statusCode, 201, made.body);
+      const logoOrg = made.json<{ id: string }>().id;
+      const inv = await invite(alice, logoOrg, 'lou@example.com', 'member', { sendEmail: false });
+      const res = await t.app.inject({ method: 'GET', url: `/invite/${inv.token}` });
+      assert.match(res.body, /<img src="https:\/\/cdn\.example\.com\/logo\.png" alt="Logo Corp logo"/);
+      assert.match(String(res.headers['content-security-policy']), /img-src https:/);
+      const css = await t.app.inject({ method: 'GET', url: '/assets/admit.css' });
+      assert.equal(css.statusCode, 200);
+      assert.match(String(css.headers['content-type']), /^text\/css/);
+      assert.match(css.body, /focus-visible/);
     });
 
     it('escapes admin-controlled strings (organization, inviter, workspace, role names)', async () => {

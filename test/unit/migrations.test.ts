@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createDb, type Db } from '../../src/db/create-db.js';
 import { isUniqueViolation } from '../../src/db/errors.js';
-import { migrateTo } from '../../src/db/migrate.js';
+import { migrateTo, migrateToLatest } from '../../src/db/migrate.js';
 import { newPendingInvitation } from '../../src/modules/invitations/invitation.model.js';
 import { sha256Hex } from '../../src/platform/crypto.js';
 import { uuidv7 } from '../../src/platform/ids.js';
@@ -222,6 +222,8 @@ for (const dialect of dialects()) {
       assert.deepEqual(await ids(), ['o1']);
       await assert.rejects(() => db.kysely.insertInto('outbox').values(row('o3', null)).execute());
       assert.deepEqual(await migrateTo(db.kysely, M0005), [M0005]);
+      // the later migrations (web sessions, …) apply on top of it
+      assert.ok((await migrateToLatest(db.kysely)).includes('0006_web_sessions'));
     });
   });
 }

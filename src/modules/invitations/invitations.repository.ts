@@ -183,10 +183,20 @@ export const findTokenView = precompiledFirst((db: Executor, tokenHash: string) 
     .where('i.token_hash', '=', tokenHash),
 );
 
-/** What the invitation page shows: the preview and the inviter. */
+/** What the invitation page shows: the preview, the inviter with their avatar, and the member count. */
 export const findTokenPage = precompiledFirst((db: Executor, tokenHash: string) =>
   withFacts(db)
-    .select([...TOKEN_STATE, ...FACTS])
+    .select([
+      ...TOKEN_STATE,
+      ...FACTS,
+      'u.picture as inviter_picture',
+      (eb) =>
+        eb
+          .selectFrom('memberships as m')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .whereRef('m.organization_id', '=', 'i.organization_id')
+          .as('organization_member_count'),
+    ])
     .where('i.token_hash', '=', tokenHash),
 );
 

@@ -43,9 +43,10 @@ export interface TokenView {
   expireAt: number;
 }
 
-/** The invitation page shows the inviter too. */
+/** The invitation page shows the inviter (with avatar) and how many members the organization has. */
 export interface PageView extends TokenView {
-  inviter: { name: string | null; email: string | null };
+  inviter: { name: string | null; email: string | null; avatarUrl: string | null };
+  memberCount: number;
 }
 
 type ShownRow = NonNullable<Awaited<ReturnType<typeof findTokenView>>>;
@@ -223,7 +224,11 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
     /** The preview with the inviter, for the invitation page; read-only like preview. */
     async pageView(token: string): Promise<PageView> {
       const row = await byToken(token, findTokenPage);
-      return { ...tokenView(row), inviter: { name: row.inviter_name, email: row.inviter_email } };
+      return {
+        ...tokenView(row),
+        inviter: { name: row.inviter_name, email: row.inviter_email, avatarUrl: row.inviter_picture },
+        memberCount: Number(row.organization_member_count ?? 0),
+      };
     },
 
     /** Order: token state (404/410) → signed in (401) → verified, matching email (403) → conditional update. */

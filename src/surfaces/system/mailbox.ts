@@ -1,9 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
+import { escapeHtml as e, HTML_HEADERS, htmlPage } from '../../http/html.js';
 
 // GET /dev/mailbox (SPEC §7): the dev mailbox's messages, newest first. Registered only when there is
 // no SMTP_URL and the server listens on loopback; anywhere else the route does not exist (404). The
-// messages hold live invitation links, so they are never cached.
+// messages hold live invitation links, so they are never cached. A browser (Accept: text/html) gets
+// a page with each message readable and its links clickable, so the quick start needs no SMTP server;
+// anything else gets JSON.
 
 const Message = Type.Object({
   messageId: Type.String(),
@@ -25,6 +29,28 @@ export function isLoopbackHost(host: string): boolean {
   );
 }
 
+type Message = Type.Static<typeof Message>;
+
+/** The text part, escaped, with its http(s) links clickable. */
+function linkified(text: string): string {
+  return e(text).replace(/https?:\/\/[^\s<>"]+/g, (url) => `<a href="${url}">${url}</a>`);
+}
+
+function mailboxHtml(messages: Message[]): string {
+  const items = messages.map(
+    (m, i) =>
+      `<details class="mail"${i === 0 ? ' open' : ''}><summary><strong>${e(m.subject)}</strong> ` +
+      `<span class="muted">to ${e(m.to)} · <time datetime="${e(m.receivedAt)}">${e(m.receivedAt.replace('T', ' ').slice(0, 19))} UTC</time></span></summary>` +
+      `<pre>${linkified(m.text)}</pre></details>`,
+  );
+  return (
+    '<h1>Development mailbox</h1>' +
+    '<p class="muted">Mail Admit sent while no SMTP_URL is set, newest first (the last 100). ' +
+    'Reload the page to see new messages. JSON: <code>Accept: application/json</code>.</p>' +
+    (items.length > 0 ? items.join('') : '<p>No messages yet.</p>')
+  );
+}
+
 export const mailboxRoutes =
   (list: () => Array<Type.Static<typeof Message>>): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -39,9 +65,15 @@ export const mailboxRoutes =
           response: { 200: Type.Object({ messages: Type.Array(Message) }) },
         },
       },
-      async (_req, reply) => {
+      async (req, reply) => {
         reply.header('cache-control', 'no-store');
         reply.header('referrer-policy', 'no-referrer');
+        if (/\btext\/html\b/.test(req.headers.accept ?? '')) {
+          // the typed reply only knows the JSON shape; the HTML view is this route's other representation
+          return (reply as FastifyReply)
+            .headers(HTML_HEADERS)
+            .send(htmlPage('Development mailbox', mailboxHtml(list()), { wide: true }));
+        }
         return { messages: list() };
       },
     );
