@@ -1,5 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { escapeHtml, HTML_HEADERS, htmlPage } from '../http/html.js';
+import { escapeHtml, htmlHeaders, htmlPage } from '../http/html.js';
 
 // The provider's HTML: the sign-in steps (email, then the mailed code), its error page and the
 // sign-out confirmation. Server-rendered forms, no script at all; the page shell is the invitation
@@ -10,20 +10,10 @@ const h = escapeHtml;
 
 /** HTML_HEADERS with form-action opened to Admit and the given origins. */
 export function pageHeaders(publicUrl: string, extraOrigins: string[] = []): Record<string, string> {
-  const origins = [...new Set([new URL(publicUrl).origin, ...extraOrigins])].join(' ');
-  return {
-    ...HTML_HEADERS,
-    'content-security-policy': (HTML_HEADERS['content-security-policy'] ?? '').replace(
-      "form-action 'none'",
-      `form-action 'self' ${origins}`,
-    ),
-  };
+  return htmlHeaders(["'self'", ...new Set([new URL(publicUrl).origin, ...extraOrigins])]);
 }
 
-const FIELD_STYLE =
-  '<style>label{display:block;margin:.8rem 0 .3rem;font-weight:600}input{font:inherit;padding:.5rem;width:100%;box-sizing:border-box}' +
-  'button{font:inherit;margin-top:1rem;padding:.55rem 1.2rem;background:#2b59c3;color:#fff;border:0;border-radius:6px}' +
-  '.error{color:#a40e26}.muted{color:#57606a}</style>';
+// the form fields are styled by the one stylesheet (/assets/admit.css): the CSP allows no inline style
 
 function errorLine(error: string | undefined): string {
   return error ? `<p class="error" role="alert">${h(error)}</p>` : '';
@@ -32,25 +22,25 @@ function errorLine(error: string | undefined): string {
 export function emailStep(opts: { uid: string; clientName: string; error?: string; email?: string }): string {
   return htmlPage(
     'Sign in',
-    `${FIELD_STYLE}<h1>Sign in</h1><p>to continue to ${h(opts.clientName)}. We will email you a one-time code.</p>` +
+    `<h1>Sign in</h1><p>to continue to ${h(opts.clientName)}. We will email you a one-time code.</p>` +
       errorLine(opts.error) +
       `<form method="post" action="/oauth/interaction/${h(opts.uid)}/email">` +
       `<label for="email">Email address</label>` +
       `<input id="email" name="email" type="email" autocomplete="email" required autofocus value="${h(opts.email ?? '')}">` +
-      `<button type="submit">Email me a code</button></form>`,
+      `<button type="submit" class="primary">Email me a code</button></form>`,
   );
 }
 
 export function codeStep(opts: { uid: string; email: string; error?: string }): string {
   return htmlPage(
     'Enter your code',
-    `${FIELD_STYLE}<h1>Check your email</h1><p>We sent a sign-in code to <strong>${h(opts.email)}</strong>. ` +
+    `<h1>Check your email</h1><p>We sent a sign-in code to <strong>${h(opts.email)}</strong>. ` +
       'It is valid for 10 minutes.</p>' +
       errorLine(opts.error) +
       `<form method="post" action="/oauth/interaction/${h(opts.uid)}/code">` +
       `<label for="code">Sign-in code</label>` +
       `<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" required autofocus>` +
-      `<button type="submit">Sign in</button></form>` +
+      `<button type="submit" class="primary">Sign in</button></form>` +
       `<p class="muted"><a href="/oauth/interaction/${h(opts.uid)}?restart=1">Use a different address or send a new code</a></p>`,
   );
 }
@@ -86,7 +76,7 @@ export async function renderLogout(ctx: KoaContextWithOIDC, form: string): Promi
     200,
     htmlPage(
       'Sign out',
-      `${FIELD_STYLE}<h1>Sign out?</h1><p>You will be signed out of Admit.</p>${form}` +
+      `<h1>Sign out?</h1><p>You will be signed out of Admit.</p>${form}` +
         '<button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>',
     ),
     origins,

@@ -10,8 +10,8 @@ import { FAST_OUTBOX, linkIn, SmtpSink, waitFor } from '../support/mail.js';
 
 // Browser journeys (issue 14): headless Chromium (Debian's, driven by playwright-core) against the
 // real server as a child process, a real SMTP server and, in external mode, a second OpenID provider
-// started by the test. Sign-in is one swappable function (`SignIn`): the coordinator adds the
-// built-in provider's (email, then the mailed code) next to `externalSignIn`.
+// started by the test. Sign-in is one swappable function (`SignIn`): the built-in provider's (email,
+// then the code from the second email) or the external test provider's login form.
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -45,10 +45,24 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** From the provider's sign-in page back to Admit, signed in as `email`. */
-export type SignIn = (page: Page, email: string, admitOrigin: string) => Promise<void>;
+export type SignIn = (page: Page, email: string, stack: Stack, shots?: boolean) => Promise<void>;
+
+/** Admit's own provider: the address, then the one-time code mailed to it (the second email). */
+export const builtinSignIn: SignIn = async (page, email, stack, shots = false) => {
+  await page.getByLabel(/email/i).fill(email);
+  if (shots) await screenshot(page, '2-sign-in-email');
+  const before = (await stack.mailsTo(email)).length;
+  await page.getByRole('button', { name: 'Email me a code' }).click();
+  const code = await stack.signInCode(email, before);
+  await page.getByLabel(/code/i).fill(code);
+  if (shots) await screenshot(page, '2-sign-in-code');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => u.origin === stack.admit);
+};
 
 /** The test provider's development login form (any password); works with and without JavaScript. */
-export const externalSignIn: SignIn = async (page, email, admitOrigin) => {
+export const externalSignIn: SignIn = async (page, email, stack) => {
+  const admitOrigin = stack.admit;
   await page.fill('input[name="login"]', email);
   await page.fill('input[name="password"]', 'any password');
   await page.click('button[type="submit"]');
@@ -65,9 +79,13 @@ export const externalSignIn: SignIn = async (page, email, admitOrigin) => {
   await page.waitForURL((u) => u.origin === admitOrigin);
 };
 
+export type Mode = 'builtin' | 'external';
+
 export interface Stack {
+  mode: Mode;
   admit: string;
-  idp: TestIdp;
+  /** the external provider (external mode only) */
+  idp: TestIdp | undefined;
   sink: SmtpSink;
   server: Proc;
   databaseUrl: string;
@@ -79,21 +97,32 @@ export interface Stack {
   ): Promise<{ status: number; json: Record<string, unknown> }>;
   /** the newest invitation email to `email`: its link */
   invitationLink(email: string): Promise<{ url: string; token: string }>;
+  /** every message to `email` so far (SMTP server or dev mailbox), oldest first */
+  mailsTo(email: string): Promise<{ subject: string; text: string }[]>;
+  /** the code of the first sign-in mail to `email` after the first `after` messages */
+  signInCode(email: string, after: number): Promise<string>;
   /** moves an invitation's expiry into the past, as time passing would */
   expire(invitationId: string): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Admit (external mode) + its provider + an SMTP server (or the dev mailbox), on a fresh database of the dialect. */
-export async function startStack(dialect: TestDialect, opts: { devMailbox?: boolean } = {}): Promise<Stack> {
+/**
+ * Admit + an SMTP server (or the dev mailbox), on a fresh database of the dialect: in built-in mode
+ * Admit is its own provider (the quick start); in external mode a test OpenID provider is started.
+ */
+export async function startStack(
+  dialect: TestDialect,
+  opts: { devMailbox?: boolean; mode?: Mode } = {},
+): Promise<Stack> {
   ensureBuilt();
+  const mode = opts.mode ?? 'builtin';
   const port = await freePort();
   const admit = `http://127.0.0.1:${port}`;
-  const idp = await startIdp(`${admit}/auth/callback`);
+  const idp = mode === 'external' ? await startIdp(`${admit}/auth/callback`) : undefined;
   const sink = new SmtpSink();
   await sink.up();
   const { url: databaseUrl, database } = await freshDatabase(dialect);
-  const server = spawnNode('dist/main.js', [], {
+  const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     ADMIT_SECRET: TEST_SECRET,
     PORT: String(port),
@@ -102,22 +131,49 @@ export async function startStack(dialect: TestDialect, opts: { devMailbox?: bool
     APP_URL: 'https://app.example.com',
     // without SMTP_URL the server keeps its mail in the development mailbox (the quick start)
     ...(opts.devMailbox ? {} : { SMTP_URL: sink.url }),
-    AUTH_ISSUER: idp.issuer,
-    AUTH_AUDIENCE: AUDIENCE,
-    AUTH_CLIENT_ID: IDP_CLIENT.id,
-    AUTH_CLIENT_SECRET: IDP_CLIENT.secret,
+    ...(idp
+      ? {
+          AUTH_ISSUER: idp.issuer,
+          AUTH_AUDIENCE: AUDIENCE,
+          AUTH_CLIENT_ID: IDP_CLIENT.id,
+          AUTH_CLIENT_SECRET: IDP_CLIENT.secret,
+        }
+      : {}),
     SYSTEM_ADMIN_EMAILS: 'alice@example.com',
     RATE_LIMIT_PUBLIC: 'off',
     INVITE_QUOTA_ORG: 'off',
     INVITE_QUOTA_RECIPIENT: 'off',
     LOG_LEVEL: 'warn',
     ...FAST_OUTBOX,
-  });
+  };
+  const server = spawnNode('dist/main.js', [], env);
   await waitForHttp(`${admit}/healthz`, 30_000, server);
-  const adminToken = await idp.accessToken('alice@example.com', { name: 'Alice Example' });
+  const adminToken = idp
+    ? await idp.accessToken('alice@example.com', { name: 'Alice Example' })
+    : await cliToken(env, 'alice@example.com');
   const db = createDb(database, { error: () => undefined });
+  const mailsTo = async (email: string) => {
+    if (!opts.devMailbox) return sink.received.filter((m) => m.envelopeTo.includes(email));
+    const res = await fetch(`${admit}/dev/mailbox`, { headers: { accept: 'application/json' } });
+    const all = ((await res.json()) as { messages: { to: string; subject: string; text: string }[] })
+      .messages;
+    // the mailbox lists newest first
+    return all.filter((m) => m.to === email).reverse();
+  };
   return {
+    mode,
     admit,
+    mailsTo,
+    async signInCode(email, after) {
+      let code: string | undefined;
+      await waitFor(async () => {
+        const mail = (await mailsTo(email)).slice(after).find((m) => m.subject.includes('sign-in code'));
+        code = mail ? /(\d{6,})/.exec(mail.subject)?.[1] : undefined;
+        return code !== undefined;
+      }, `a sign-in code mailed to ${email}`);
+      if (!code) throw new Error(`no sign-in code for ${email}`);
+      return code;
+    },
     idp,
     sink,
     server,
@@ -155,7 +211,22 @@ export async function startStack(dialect: TestDialect, opts: { devMailbox?: bool
       await reap(server);
       await db.close();
       await sink.close();
-      await idp.close();
+      await idp?.close();
     },
   };
+}
+
+/** A built-in system-administrator token from the CLI, as a person following the README would mint it. */
+function cliToken(env: Record<string, string>, email: string): Promise<string> {
+  const cli = spawnNode(
+    'dist/cli/admit.js',
+    ['token', '--email', email, '--name', 'Alice Example', '--admin'],
+    env,
+  );
+  return cli.exited.then(() => {
+    const token = cli.stdout().trim().split('\n').pop() ?? '';
+    if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token))
+      throw new Error(`admit token printed no token:\n${cli.output()}`);
+    return token;
+  });
 }

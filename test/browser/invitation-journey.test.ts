@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { dialects } from '../support/db.js';
+import { dialects, type TestDialect } from '../support/db.js';
 import {
   browserSkipReason,
+  builtinSignIn,
   externalSignIn,
   launch,
+  type Mode,
   type SignIn,
   type Stack,
   screenshot,
@@ -17,20 +19,27 @@ import {
 // links show their own pages; the whole journey with JavaScript disabled.
 
 const skip = browserSkipReason();
-// the one place a journey signs in: the built-in provider's sign-in goes here once it exists
-const signIn: SignIn = externalSignIn;
+const SIGN_IN: Record<Mode, SignIn> = { builtin: builtinSignIn, external: externalSignIn };
 
-for (const dialect of dialects()) {
-  describe(`[${dialect}] browser: the invitation journey (external mode)`, { skip }, () => {
+// built-in mode (Admit's own provider, the quick start) on both databases; external mode once, since
+// the page's code path is the same and test/http/page-signin.test.ts covers it on both databases
+const runs: [TestDialect, Mode][] = [
+  ...dialects().map((d): [TestDialect, Mode] => [d, 'builtin']),
+  ['sqlite', 'external'],
+];
+
+for (const [dialect, mode] of runs) {
+  const signIn = SIGN_IN[mode];
+  describe(`[${dialect}] browser: the invitation journey (${mode} mode)`, { skip }, () => {
     let stack: Stack;
     let browser: Browser;
     let org: string;
     let workspaceId: string;
     const contexts: BrowserContext[] = [];
-    const shots = dialect === 'sqlite';
+    const shots = dialect === 'sqlite' && mode === 'builtin';
 
     before(async () => {
-      stack = await startStack(dialect);
+      stack = await startStack(dialect, { mode });
       browser = await launch();
       const made = await stack.api('POST', '/v1/organizations', { name: 'Acme Corp' });
       assert.equal(made.status, 201, JSON.stringify(made.json));
@@ -73,7 +82,7 @@ for (const dialect of dialects()) {
       await page.getByRole('heading', { level: 1, name: /invited you to join Acme Corp/ }).waitFor();
       if (screenshots) await screenshot(page, '1-invitation');
       await page.getByRole('link', { name: 'Sign in to accept' }).click();
-      await signIn(page, email, stack.admit);
+      await signIn(page, email, stack, screenshots);
       assert.equal(page.url(), inv.url, 'back on the same invitation');
       await page.getByRole('button', { name: 'Accept invitation' }).waitFor();
       if (screenshots) await screenshot(page, '3-signed-in');
@@ -103,7 +112,7 @@ for (const dialect of dialects()) {
       const inv = await invite('carol@example.com', 'admin');
       await page.goto(inv.url);
       await page.getByRole('link', { name: 'Sign in to accept' }).click();
-      await signIn(page, 'carol@example.com', stack.admit);
+      await signIn(page, 'carol@example.com', stack);
       await page.getByRole('button', { name: 'Decline' }).click();
       await page.getByRole('heading', { name: 'You declined the invitation to Acme Corp' }).waitFor();
       assert.equal(await statusOf(inv.id), 'declined');
@@ -114,7 +123,7 @@ for (const dialect of dialects()) {
       const inv = await invite('dora@example.com');
       await page.goto(inv.url);
       await page.getByRole('link', { name: 'Sign in to accept' }).click();
-      await signIn(page, 'eve@example.com', stack.admit);
+      await signIn(page, 'eve@example.com', stack);
       await page.getByRole('heading', { name: 'This invitation is for another address' }).waitFor();
       const text = await page.locator('main').innerText();
       assert.match(text, /sent to dora@example\.com/);
@@ -124,7 +133,7 @@ for (const dialect of dialects()) {
       assert.equal(await statusOf(inv.id), 'pending');
       // switch: sign out here, sign in again at the provider as the invited address, accept
       await page.getByRole('button', { name: 'Sign out and switch account' }).click();
-      await signIn(page, 'dora@example.com', stack.admit);
+      await signIn(page, 'dora@example.com', stack);
       await page.getByRole('button', { name: 'Accept invitation' }).click();
       await page.getByRole('heading', { name: 'You joined Acme Corp' }).waitFor();
       assert.equal(await statusOf(inv.id), 'accepted');
@@ -160,7 +169,7 @@ describe('[sqlite] browser: the quick start without SMTP_URL (dev mailbox)', { s
   let stack: Stack;
   let browser: Browser;
   before(async () => {
-    stack = await startStack('sqlite', { devMailbox: true });
+    stack = await startStack('sqlite', { devMailbox: true, mode: 'builtin' });
     browser = await launch();
   });
   after(async () => {
@@ -191,7 +200,7 @@ describe('[sqlite] browser: the quick start without SMTP_URL (dev mailbox)', { s
       .click();
     await page.getByRole('heading', { level: 1, name: /invited you to join Acme Corp/ }).waitFor();
     await page.getByRole('link', { name: 'Sign in to accept' }).click();
-    await signIn(page, 'bob@example.com', stack.admit);
+    await builtinSignIn(page, 'bob@example.com', stack);
     await page.getByRole('button', { name: 'Accept invitation' }).click();
     await page.getByRole('heading', { name: 'You joined Acme Corp' }).waitFor();
   });

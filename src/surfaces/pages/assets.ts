@@ -34,6 +34,10 @@ button,.button{font:inherit;font-weight:600;padding:.6rem 1.2rem;border-radius:6
 .mail summary{padding:.75rem 1rem;cursor:pointer}
 .mail pre{margin:0;padding:.75rem 1rem;border-top:1px solid #d0d7de;white-space:pre-wrap;overflow-wrap:anywhere;font-size:.9rem}
 .wide{max-width:52rem}
+label{display:block;margin:.8rem 0 .3rem;font-weight:600}
+input[type=email],input[type=text],input:not([type]){font:inherit;padding:.5rem;width:100%;border:1px solid #8c959f;border-radius:6px;margin-bottom:1rem}
+input:focus-visible{outline:3px solid #1f6feb;outline-offset:1px}
+.error{color:#a40e26}
 `
   .trim()
   .replace(/\n/g, '');
