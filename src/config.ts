@@ -22,6 +22,8 @@ export interface Config {
         jwksUrl: string | undefined;
         clientId: string | undefined;
         clientSecret: string | undefined;
+        /** the scope value that makes a system administrator; unset: none does */
+        adminScope: string | undefined;
       };
   emailClaim: string;
   emailVerifiedClaim: string;
@@ -163,9 +165,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       jwksUrl: jwks,
       clientId,
       clientSecret,
+      adminScope: get('AUTH_ADMIN_SCOPE'),
     };
   } else {
-    for (const name of ['AUTH_AUDIENCE', 'AUTH_JWKS_URL', 'AUTH_CLIENT_ID', 'AUTH_CLIENT_SECRET']) {
+    for (const name of [
+      'AUTH_AUDIENCE',
+      'AUTH_JWKS_URL',
+      'AUTH_CLIENT_ID',
+      'AUTH_CLIENT_SECRET',
+      'AUTH_ADMIN_SCOPE',
+    ]) {
       if (get(name))
         problems.push(
           `${name}: only meaningful with AUTH_ISSUER (external mode); unset it or set AUTH_ISSUER`,
