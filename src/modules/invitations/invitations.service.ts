@@ -2,7 +2,7 @@ import type { Limit } from '../../config.js';
 import type { Db } from '../../db/create-db.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { type Executor, inTransaction } from '../../db/tx.js';
-import { commonErrors } from '../../errors.js';
+import { AppError, commonErrors } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Counters } from '../../platform/counters.js';
 import { type Sealer, sha256Hex } from '../../platform/crypto.js';
@@ -208,7 +208,14 @@ export function createInvitationsService(deps: InvitationsDeps) {
     async revokeById(principal: Principal, id: string): Promise<Invitation> {
       const row = await findInvitationById(k, id);
       if (!row) throw invitationErrors.notFound();
-      return this.revoke(principal, row.organization_id, id);
+      try {
+        return await this.revoke(principal, row.organization_id, id);
+      } catch (err) {
+        // another organization's invitation answers exactly like an unknown id (SPEC §5): the
+        // organization's 404 would say that this id exists somewhere
+        if (err instanceof AppError && err.status === 404) throw invitationErrors.notFound();
+        throw err;
+      }
     },
 
     /**
