@@ -36,7 +36,13 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
   return {
     system: createSystemService({ db }),
     users: createUsersService({ db, clock, ids, systemAdminEmails: config.systemAdminEmails }),
-    organizations: createOrganizationsService({ db, clock, ids }),
+    organizations: createOrganizationsService({
+      db,
+      clock,
+      ids,
+      counters: rt.counters,
+      quotaOrgCreate: config.quotaOrgCreate,
+    }),
     roles: createRolesService({ db, clock, ids }),
     members: createMembersService({ db }),
     invitations: createInvitationsService({
@@ -51,6 +57,8 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
       maxTtlMs: config.invitationMaxTtlMs,
       quotaOrg: config.quotaOrg,
       quotaRecipient: config.quotaRecipient,
+      quotaRecipientAll: config.quotaRecipientAll,
+      quotaInviter: config.quotaInviter,
     }),
     respond: createRespondService({ db, clock, ids }),
   };

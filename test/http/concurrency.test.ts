@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { LIMITS_OFF } from '../../scripts/limits-off.js';
 import { ensureBuilt, freePort } from '../../scripts/proc.js';
 import { loadConfig } from '../../src/config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
@@ -142,9 +143,7 @@ describe('[postgres] 50 accepts split across two server processes sharing the da
       DATABASE_URL: url,
       ADMIT_SECRET: TEST_SECRET,
       PUBLIC_URL: 'http://admit.test',
-      RATE_LIMIT_PUBLIC: 'off',
-      INVITE_QUOTA_ORG: 'off',
-      INVITE_QUOTA_RECIPIENT: 'off',
+      ...LIMITS_OFF,
       LOG_LEVEL: 'warn',
     };
     // the first process migrates; then the second joins the same schema

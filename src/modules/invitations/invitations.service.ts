@@ -18,6 +18,7 @@ import {
 import { parsePermissions, withinCeiling } from '../organizations/permissions.policy.js';
 import { cancelUndelivered, enqueueInvitationEmail } from '../outbox/outbox.repository.js';
 import { sealOutboxToken } from '../outbox/sealed-token.js';
+import { type QuotaCheck, withQuotas } from '../quotas/reserve.js';
 import type { Principal } from '../users/principal.js';
 import { effectiveStatus, type Invitation, newPendingInvitation, toInvitation } from './invitation.model.js';
 import { invitationUrl } from './invitation-link.js';
@@ -45,7 +46,11 @@ export interface InvitationsDeps {
   ttlMs: number;
   maxTtlMs: number;
   quotaOrg: Limit;
+  /** per (organization, recipient) */
   quotaRecipient: Limit;
+  /** per recipient across organizations */
+  quotaRecipientAll: Limit;
+  quotaInviter: Limit;
   /** after a commit that queued mail: the dispatcher sends at once instead of at its next poll */
   onMailQueued?: (() => void) | undefined;
 }
@@ -66,10 +71,25 @@ export function createInvitationsService(deps: InvitationsDeps) {
     return expiresInDays * DAY_MS;
   }
 
-  async function quota(limit: Limit, key: string, scope: 'organization' | 'recipient'): Promise<void> {
-    if (limit === 'off') return;
-    const { count, resetInMs } = await deps.counters.hit(`${scope}:${key}`, limit.windowMs);
-    if (count > limit.max) throw invitationErrors.quota(resetInMs / 1000, scope);
+  /** The quotas a mail to `email` in the organization counts against (creates and resends alike). */
+  function sendQuotas(principal: Principal, organizationId: string, email: string): QuotaCheck[] {
+    return [
+      {
+        limit: deps.quotaRecipient,
+        key: `recipient:${organizationId}:${email}`,
+        exceeded: (s) => invitationErrors.quota(s, 'recipient'),
+      },
+      {
+        limit: deps.quotaRecipientAll,
+        key: `recipient-all:${email}`,
+        exceeded: (s) => invitationErrors.quota(s, 'recipient'),
+      },
+      {
+        limit: deps.quotaInviter,
+        key: `inviter:${principal.userId}`,
+        exceeded: (s) => invitationErrors.quota(s, 'inviter'),
+      },
+    ];
   }
 
   /** Writes the mail intent for a fresh token in the caller's transaction. */
@@ -126,8 +146,14 @@ export function createInvitationsService(deps: InvitationsDeps) {
         throw organizationErrors.unknownWorkspace();
       }
       const ttl = lifetime(input.expiresInDays);
-      await quota(deps.quotaOrg, organizationId, 'organization');
-      await quota(deps.quotaRecipient, email, 'recipient');
+      const quotas: QuotaCheck[] = [
+        {
+          limit: deps.quotaOrg,
+          key: `organization:${organizationId}`,
+          exceeded: (s) => invitationErrors.quota(s, 'organization'),
+        },
+        ...sendQuotas(principal, organizationId, email),
+      ];
 
       const token = ids.token();
       const now = clock.now();
@@ -146,17 +172,19 @@ export function createInvitationsService(deps: InvitationsDeps) {
         delivery_status: sendEmail ? 'queued' : 'none',
       });
       try {
-        await inTransaction(db, async (trx) => {
-          const pending = await findPending(trx, organizationId, email);
-          if (pending) {
-            if (pending.expire_at > now) throw invitationErrors.pending();
-            // time-expired: stored as expired, which frees the one-pending slot
-            await markExpired(trx, pending.id, now);
-          }
-          if (await hasMemberWithEmail(trx, organizationId, email)) throw invitationErrors.alreadyMember();
-          await insertInvitation(trx, row);
-          if (sendEmail) await enqueue(trx, id, email, token, now);
-        });
+        await withQuotas(deps.counters, quotas, () =>
+          inTransaction(db, async (trx) => {
+            const pending = await findPending(trx, organizationId, email);
+            if (pending) {
+              if (pending.expire_at > now) throw invitationErrors.pending();
+              // time-expired: stored as expired, which frees the one-pending slot
+              await markExpired(trx, pending.id, now);
+            }
+            if (await hasMemberWithEmail(trx, organizationId, email)) throw invitationErrors.alreadyMember();
+            await insertInvitation(trx, row);
+            if (sendEmail) await enqueue(trx, id, email, token, now);
+          }),
+        );
       } catch (err) {
         if (
           isUniqueViolation(err, 'invitations_one_pending_idx') ||
@@ -236,23 +264,26 @@ export function createInvitationsService(deps: InvitationsDeps) {
       }
       if (current.status !== 'pending' && current.status !== 'expired') throw invitationErrors.notPending();
       const ttl = lifetime(input.expiresInDays);
-      await quota(deps.quotaRecipient, current.email, 'recipient');
       const token = ids.token();
       const now = clock.now();
       const sendEmail = input.sendEmail !== false;
-      const ok = await inTransaction(db, async (trx) => {
-        const rotated = await rotateToken(trx, id, {
-          token_hash: sha256Hex(token),
-          expire_at: now + ttl,
-          now,
-          delivery_status: sendEmail ? 'queued' : 'none',
+      // a resend that finds the invitation no longer pending commits nothing: its units go back
+      const rotate = () =>
+        inTransaction(db, async (trx) => {
+          const rotated = await rotateToken(trx, id, {
+            token_hash: sha256Hex(token),
+            expire_at: now + ttl,
+            now,
+            delivery_status: sendEmail ? 'queued' : 'none',
+          });
+          if (!rotated) return false;
+          await cancelUndelivered(trx, id);
+          if (sendEmail) await enqueue(trx, id, current.email, token, now);
+          return true;
         });
-        if (!rotated) return false;
-        await cancelUndelivered(trx, id);
-        if (sendEmail) await enqueue(trx, id, current.email, token, now);
-        return true;
+      await withQuotas(deps.counters, sendQuotas(principal, organizationId, current.email), async () => {
+        if (!(await rotate())) await notPendingOrMissing(organizationId, id);
       });
-      if (!ok) await notPendingOrMissing(organizationId, id);
       if (sendEmail) deps.onMailQueued?.();
       return { ...(await load(organizationId, id, now)), url: this.url(token) };
     },

@@ -18,6 +18,12 @@ export const organizationErrors = {
       'role_ceiling',
       'You cannot grant or manage a role holding permissions you do not have.',
     ),
+  quota: (retryAfterSeconds: number) =>
+    commonErrors.rateLimited(
+      retryAfterSeconds,
+      'organization_quota_exceeded',
+      'You have created too many organizations; try again later.',
+    ),
   lastOwner: () =>
     new AppError(409, 'last_owner', 'The last owner of an organization cannot be removed or demoted.'),
 };
