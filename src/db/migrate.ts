@@ -11,6 +11,7 @@ import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_outbox_due_indexes.js';
 import * as m0003 from './migrations/0003_pending_email_index.js';
 import * as m0004 from './migrations/0004_invitation_list_version.js';
+import * as m0007 from './migrations/0007_idempotency_keys.js';
 import type { Database } from './schema.js';
 
 // Migrations are imported statically so the same list runs from `npm start`, the CLI and tests.
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0002_outbox_due_indexes': m0002,
   '0003_pending_email_index': m0003,
   '0004_invitation_list_version': m0004,
+  '0007_idempotency_keys': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
