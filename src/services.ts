@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import type { Db } from './db/create-db.js';
+import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createInvitationsService } from './modules/invitations/invitations.service.js';
 import { createRespondService } from './modules/invitations/respond.service.js';
 import { createMembersService } from './modules/organizations/members.service.js';
@@ -61,6 +62,7 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
       quotaInviter: config.quotaInviter,
     }),
     respond: createRespondService({ db, clock, ids }),
+    idempotency: createIdempotencyService({ db, clock, sealer: rt.sealer }),
   };
 }
 

@@ -129,7 +129,7 @@ export function createIdempotencyService(deps: { db: Db; clock: Clock; sealer: S
         if (!committed) await storeOutcome(k, id, status, seal({ result }));
         return { status, result, replayed: false };
       } catch (err) {
-        if (err instanceof AppError && KEPT_ERRORS.has(err.status)) {
+        if (err instanceof AppError && KEPT_ERRORS.has(err.status) && !err.code.startsWith('idempotency_')) {
           const error = { code: err.code, message: err.message, headers: err.headers };
           await storeOutcome(k, id, err.status, seal({ error }));
         } else {

@@ -8,6 +8,7 @@ import type { Counters } from '../../platform/counters.js';
 import { type Sealer, sha256Hex } from '../../platform/crypto.js';
 import { canonicalEmail } from '../../platform/email.js';
 import type { Ids } from '../../platform/ids.js';
+import type { CommitOutcome } from '../idempotency/idempotency.service.js';
 import { requirePermission } from '../organizations/access.js';
 import { organizationErrors } from '../organizations/organizations.errors.js';
 import {
@@ -133,6 +134,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
         expiresInDays?: number;
         sendEmail?: boolean;
       },
+      commit?: CommitOutcome<WithUrl>,
     ): Promise<WithUrl> {
       const access = await requirePermission(k, principal, organizationId, 'invitations:create');
       const canonical = canonicalEmail(input.email);
@@ -171,6 +173,11 @@ export function createInvitationsService(deps: InvitationsDeps) {
         expire_at: now + ttl,
         delivery_status: sendEmail ? 'queued' : 'none',
       });
+      // exactly what is committed: no need to read it back
+      const created: WithUrl = {
+        ...toInvitation({ ...row, role_key: role.key, role_name: role.name }, now),
+        url: this.url(token),
+      };
       try {
         await withQuotas(deps.counters, quotas, () =>
           inTransaction(db, async (trx) => {
@@ -183,6 +190,8 @@ export function createInvitationsService(deps: InvitationsDeps) {
             if (await hasMemberWithEmail(trx, organizationId, email)) throw invitationErrors.alreadyMember();
             await insertInvitation(trx, row);
             if (sendEmail) await enqueue(trx, id, email, token, now);
+            // an idempotent request's stored answer commits with the invitation and its mail
+            await commit?.(trx, 201, created);
           }),
         );
       } catch (err) {
@@ -195,11 +204,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
         throw err;
       }
       if (sendEmail) deps.onMailQueued?.();
-      // exactly what was committed: no need to read it back
-      return {
-        ...toInvitation({ ...row, role_key: role.key, role_name: role.name }, now),
-        url: this.url(token),
-      };
+      return created;
     },
 
     /**
@@ -255,6 +260,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
       organizationId: string,
       id: string,
       input: { expiresInDays?: number; sendEmail?: boolean },
+      commit?: CommitOutcome<WithUrl>,
     ): Promise<WithUrl> {
       const access = await requirePermission(k, principal, organizationId, 'invitations:create');
       const current = await load(organizationId, id, clock.now());
@@ -276,16 +282,22 @@ export function createInvitationsService(deps: InvitationsDeps) {
             now,
             delivery_status: sendEmail ? 'queued' : 'none',
           });
-          if (!rotated) return false;
+          if (!rotated) return undefined;
           await cancelUndelivered(trx, id);
           if (sendEmail) await enqueue(trx, id, current.email, token, now);
-          return true;
+          const row = await findInvitation(trx, organizationId, id);
+          if (!row) throw new Error('invitation vanished while resending');
+          const resent: WithUrl = { ...toInvitation(row, now), url: this.url(token) };
+          await commit?.(trx, 200, resent);
+          return resent;
         });
-      await withQuotas(deps.counters, sendQuotas(principal, organizationId, current.email), async () => {
-        if (!(await rotate())) await notPendingOrMissing(organizationId, id);
-      });
+      const resent = await withQuotas(
+        deps.counters,
+        sendQuotas(principal, organizationId, current.email),
+        async () => (await rotate()) ?? notPendingOrMissing(organizationId, id),
+      );
       if (sendEmail) deps.onMailQueued?.();
-      return { ...(await load(organizationId, id, now)), url: this.url(token) };
+      return resent;
     },
 
     url(token: string): string {
