@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { LIMITS_OFF } from '../scripts/limits-off.js';
 import { freePort, type Proc, ROOT, spawnNode, stop, waitForHttp } from '../scripts/proc.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { createLogger, createRuntime, type Runtime } from '../src/runtime.js';
@@ -93,9 +94,7 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     PUBLIC_URL: publicUrl,
     DATABASE_URL: db.url,
     ADMIT_SECRET: randomBytes(32).toString('base64url'),
-    RATE_LIMIT_PUBLIC: 'off',
-    INVITE_QUOTA_ORG: 'off',
-    INVITE_QUOTA_RECIPIENT: 'off',
+    ...LIMITS_OFF,
     LOG_LEVEL: 'warn',
     ...opts.serverEnv,
   };
@@ -108,15 +107,15 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     warmup: opts.warmup,
     connections: opts.connections,
     ...(opts.rate ? { offeredRate: opts.rate } : {}),
-    rateLimitPublic: 'off',
-    inviteQuotaOrg: 'off',
-    inviteQuotaRecipient: 'off',
+    limits: 'off',
     logLevel: 'warn',
     serverNodeFlags: serverFlags.join(' ') || 'none',
   };
   opts.log(
     `admit bench: ${db.describe}; ${opts.duration} s per scenario after ${opts.warmup} s warm-up, ${opts.connections} connections${opts.rate ? `, offered load fixed at ${opts.rate} req/s` : ''}; ` +
-      'RATE_LIMIT_PUBLIC=off INVITE_QUOTA_ORG=off INVITE_QUOTA_RECIPIENT=off LOG_LEVEL=warn (rate limits and quotas off for the run)',
+      `${Object.entries(LIMITS_OFF)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')} LOG_LEVEL=warn (rate limits and quotas off for the run)`,
   );
   const results: ScenarioResult[] = [];
   const emit = (r: ScenarioResult) => {

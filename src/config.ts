@@ -22,6 +22,8 @@ export interface Config {
         jwksUrl: string | undefined;
         clientId: string | undefined;
         clientSecret: string | undefined;
+        /** the scope value that makes a system administrator; unset: none does */
+        adminScope: string | undefined;
       };
   emailClaim: string;
   emailVerifiedClaim: string;
@@ -33,6 +35,9 @@ export interface Config {
   redisUrl: string | undefined;
   quotaOrg: Limit;
   quotaRecipient: Limit;
+  quotaRecipientAll: Limit;
+  quotaInviter: Limit;
+  quotaOrgCreate: Limit;
   logLevel: string;
   timings: {
     /** first outbox retry delay (before jitter) */
@@ -163,9 +168,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       jwksUrl: jwks,
       clientId,
       clientSecret,
+      adminScope: get('AUTH_ADMIN_SCOPE'),
     };
   } else {
-    for (const name of ['AUTH_AUDIENCE', 'AUTH_JWKS_URL', 'AUTH_CLIENT_ID', 'AUTH_CLIENT_SECRET']) {
+    for (const name of [
+      'AUTH_AUDIENCE',
+      'AUTH_JWKS_URL',
+      'AUTH_CLIENT_ID',
+      'AUTH_CLIENT_SECRET',
+      'AUTH_ADMIN_SCOPE',
+    ]) {
       if (get(name))
         problems.push(
           `${name}: only meaningful with AUTH_ISSUER (external mode); unset it or set AUTH_ISSUER`,
@@ -189,6 +201,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const rateLimitPublic = parse('RATE_LIMIT_PUBLIC', '30/1m', parseLimit, limitHint);
   const quotaOrg = parse('INVITE_QUOTA_ORG', '1000/1d', parseLimit, limitHint);
   const quotaRecipient = parse('INVITE_QUOTA_RECIPIENT', '5/1d', parseLimit, limitHint);
+  const quotaRecipientAll = parse('INVITE_QUOTA_RECIPIENT_ALL', '50/1d', parseLimit, limitHint);
+  const quotaInviter = parse('INVITE_QUOTA_INVITER', '500/1d', parseLimit, limitHint);
+  const quotaOrgCreate = parse('ORG_CREATE_QUOTA', '20/1d', parseLimit, limitHint);
 
   const trustRaw = get('TRUST_PROXY');
   let trustProxy: string[] | undefined;
@@ -237,6 +252,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     redisUrl,
     quotaOrg,
     quotaRecipient,
+    quotaRecipientAll,
+    quotaInviter,
+    quotaOrgCreate,
     logLevel,
     timings,
   });

@@ -4,9 +4,13 @@ import type { Config } from './config.js';
 import { createDb, type Db, type PoolOptions } from './db/create-db.js';
 import { migrateToLatest } from './db/migrate.js';
 import { redactUrl } from './http/redact.js';
-import { type BuiltinIssuer, createBuiltinIssuer } from './platform/auth/builtin-issuer.js';
 import {
-  builtinKeyGetter,
+  BUILTIN_ADMIN_SCOPE,
+  type BuiltinIssuer,
+  createBuiltinIssuer,
+} from './platform/auth/builtin-issuer.js';
+import {
+  builtinKeySource,
   createVerifier,
   externalVerifier,
   type TokenVerifier,
@@ -112,7 +116,8 @@ export async function createRuntime(config: Config, opts: CoreOptions = {}): Pro
         issuer: config.publicUrl,
         audience: config.publicUrl,
         algorithms: ['ES256'],
-        getKey: builtinKeyGetter(issuer, config.timings.jwksCooldownMs, now),
+        ...builtinKeySource(issuer, config.timings.jwksCooldownMs, now),
+        adminScope: BUILTIN_ADMIN_SCOPE,
         emailClaim: 'email',
         emailVerifiedClaim: 'email_verified',
         now,
@@ -122,6 +127,7 @@ export async function createRuntime(config: Config, opts: CoreOptions = {}): Pro
         issuer: config.auth.issuer,
         audience: config.auth.audience,
         jwksUrl: config.auth.jwksUrl,
+        adminScope: config.auth.adminScope,
         emailClaim: config.emailClaim,
         emailVerifiedClaim: config.emailVerifiedClaim,
         cooldownMs: config.timings.jwksCooldownMs,

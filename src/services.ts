@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import type { Db } from './db/create-db.js';
+import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createInvitationsService } from './modules/invitations/invitations.service.js';
 import { createRespondService } from './modules/invitations/respond.service.js';
 import { createMembersService } from './modules/organizations/members.service.js';
@@ -37,7 +38,13 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
   return {
     system: createSystemService({ db }),
     users: createUsersService({ db, clock, ids, systemAdminEmails: config.systemAdminEmails }),
-    organizations: createOrganizationsService({ db, clock, ids }),
+    organizations: createOrganizationsService({
+      db,
+      clock,
+      ids,
+      counters: rt.counters,
+      quotaOrgCreate: config.quotaOrgCreate,
+    }),
     roles: createRolesService({ db, clock, ids }),
     members: createMembersService({ db }),
     invitations: createInvitationsService({
@@ -52,9 +59,12 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
       maxTtlMs: config.invitationMaxTtlMs,
       quotaOrg: config.quotaOrg,
       quotaRecipient: config.quotaRecipient,
+      quotaRecipientAll: config.quotaRecipientAll,
+      quotaInviter: config.quotaInviter,
     }),
     respond: createRespondService({ db, clock, ids }),
     sessions: createSessionsService({ db, clock, sealer: rt.sealer }),
+    idempotency: createIdempotencyService({ db, clock, sealer: rt.sealer }),
   };
 }
 

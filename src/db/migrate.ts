@@ -13,6 +13,7 @@ import * as m0003 from './migrations/0003_pending_email_index.js';
 import * as m0004 from './migrations/0004_invitation_list_version.js';
 import * as m0005 from './migrations/0005_oauth.js';
 import * as m0006 from './migrations/0006_web_sessions.js';
+import * as m0007 from './migrations/0007_idempotency_keys.js';
 import type { Database } from './schema.js';
 
 // Migrations are imported statically so the same list runs from `npm start`, the CLI and tests.
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0004_invitation_list_version': m0004,
   '0005_oauth': m0005,
   '0006_web_sessions': m0006,
+  '0007_idempotency_keys': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -187,6 +187,22 @@ export interface WebSessionsTable {
   expires_at: number;
 }
 
+/** Migration 0007: stored outcomes of requests made with an Idempotency-Key (SPEC §8). */
+export interface IdempotencyKeysTable {
+  /** SHA-256 hex of (caller, method, path, key) */
+  id: string;
+  /** SHA-256 hex of the request body as parsed JSON, keys sorted */
+  request_hash: string;
+  state: 'running' | 'done';
+  /** a running row whose lock has passed belongs to a request that died: the next one takes over */
+  locked_until: number;
+  response_status: number | null;
+  /** the outcome as JSON, sealed with ADMIT_SECRET (a create's body carries the invitation link) */
+  response_sealed: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -203,4 +219,5 @@ export interface Database {
   oauth_sign_in_codes: OAuthSignInCodesTable;
   oauth_accounts: OAuthAccountsTable;
   web_sessions: WebSessionsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 export interface Counters {
   /** Counts one hit on key in the current window; returns the count so far and ms until the window resets. */
   hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }>;
+  /** Gives back one hit of the current window (a reservation that did not commit); nothing once it has reset. */
+  release(key: string): Promise<void>;
 }
 
 export function memoryCounters(now: () => number = Date.now): Counters {
@@ -25,8 +27,15 @@ export function memoryCounters(now: () => number = Date.now): Counters {
       w.count += 1;
       return { count: w.count, resetInMs: w.resetAt - t };
     },
+    async release(key) {
+      const w = windows.get(key);
+      if (w && w.resetAt > now() && w.count > 0) w.count -= 1;
+    },
   };
 }
+
+const RELEASE =
+  "if redis.call('exists', KEYS[1]) == 1 and tonumber(redis.call('get', KEYS[1])) > 0 then redis.call('decr', KEYS[1]) end return 0";
 
 export function redisCounters(redis: Redis, prefix = 'admit:quota:'): Counters {
   return {
@@ -36,6 +45,10 @@ export function redisCounters(redis: Redis, prefix = 'admit:quota:'): Counters {
       const count = Number(result?.[0]?.[1] ?? 1);
       const ttl = Number(result?.[2]?.[1] ?? windowMs);
       return { count, resetInMs: ttl > 0 ? ttl : windowMs };
+    },
+    async release(key) {
+      // only within the window that counted it: a DECR on an expired (missing) key would start at -1
+      await redis.eval(RELEASE, 1, prefix + key);
     },
   };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { LIMITS_OFF } from '../../scripts/limits-off.js';
 import { ensureBuilt, freePort, type Proc, reap, spawnNode, waitForHttp } from '../../scripts/proc.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger, createRuntime, type Runtime } from '../../src/runtime.js';
@@ -18,9 +19,7 @@ function baseEnv(databaseUrl: string, smtpUrl: string): Record<string, string> {
     ADMIT_SECRET: TEST_SECRET,
     PUBLIC_URL,
     SMTP_URL: smtpUrl,
-    RATE_LIMIT_PUBLIC: 'off',
-    INVITE_QUOTA_ORG: 'off',
-    INVITE_QUOTA_RECIPIENT: 'off',
+    ...LIMITS_OFF,
     LOG_LEVEL: 'info',
     ...FAST_OUTBOX,
   };

@@ -299,7 +299,7 @@ for (const dialect of dialects()) {
     });
     after(() => t.close());
 
-    it('counts creates and resends per recipient across organizations', async () => {
+    it('counts creates and resends per (organization, recipient)', async () => {
       const alice = await checkedActor(t, 'alice@example.com');
       const org = (await alice.api.post('/v1/organizations', { name: 'R' })).json<{ id: string }>().id;
       const inv = await invite(alice, org, 'r@example.com');

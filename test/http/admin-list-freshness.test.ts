@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { LIMITS_OFF } from '../../scripts/limits-off.js';
 import { ensureBuilt, freePort } from '../../scripts/proc.js';
 import { loadConfig } from '../../src/config.js';
 import { createDb } from '../../src/db/create-db.js';
@@ -212,9 +213,7 @@ describe('[sqlite] admin invitation list across two server processes on one data
       DATABASE_URL: url,
       ADMIT_SECRET: TEST_SECRET,
       PUBLIC_URL: 'http://admit.test',
-      RATE_LIMIT_PUBLIC: 'off',
-      INVITE_QUOTA_ORG: 'off',
-      INVITE_QUOTA_RECIPIENT: 'off',
+      ...LIMITS_OFF,
       LOG_LEVEL: 'warn',
       OUTBOX_POLL: '1h',
     };

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { VERIFIED_TOKEN_TTL_MS } from '../../src/platform/auth/verifier.js';
 import { assertProblem } from '../support/admin.js';
 import { client, createTestApp, type TestApp } from '../support/app.js';
 import { dialects } from '../support/db.js';
@@ -62,6 +63,30 @@ for (const dialect of dialects()) {
       for (const k of keys) assert.equal(k.d, undefined);
     });
 
+    it('stops answering a kept token as soon as its key has left the key set', async () => {
+      const pair = await generateKeyPair('ES256', { extractable: true });
+      const kid2 = 'rotated-out-key';
+      const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: kid2, alg: 'ES256', use: 'sig' };
+      await t.rt.db.kysely
+        .insertInto('signing_keys')
+        .values({
+          kid: kid2,
+          alg: 'ES256',
+          public_jwk: JSON.stringify(publicJwk),
+          private_sealed: t.rt.sealer.seal(JSON.stringify(await exportJWK(pair.privateKey)), 'signing-key'),
+          created_at: t.clock.now() - 1,
+        })
+        .execute();
+      const token = await sign(claims({ sub: 'email|rotated' }), { kid: kid2 }, pair.privateKey);
+      assert.equal((await call(token)).statusCode, 201, 'an unknown kid reloads the key set once');
+      await t.rt.db.kysely.deleteFrom('signing_keys').where('kid', '=', kid2).execute();
+      // past the refetch cooldown (30 s), within the kept time (60 s) and the token's life (600 s)
+      t.clock.advance(31_000);
+      // another unknown kid makes the verifier reload the key set, which no longer holds kid2
+      await unauthorized(await sign(claims(), { kid: 'never-published' }));
+      await unauthorized(token);
+    });
+
     it('refuses alg none', async () => {
       await unauthorized(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims())}.`);
       await unauthorized(`${b64({ alg: 'none', typ: 'JWT', kid })}.${b64(claims())}.`);
@@ -116,6 +141,7 @@ for (const dialect of dialects()) {
     const kid = 'ext-key-1';
     const userinfo = new Map<string, Record<string, unknown>>();
     let userinfoCalls = 0;
+    let userinfoDown = false;
 
     before(async () => {
       const pair = await generateKeyPair('ES256');
@@ -136,6 +162,7 @@ for (const dialect of dialects()) {
         if (req.url === '/jwks') return send(200, { keys: [publicJwk] });
         if (req.url === '/userinfo') {
           userinfoCalls++;
+          if (userinfoDown) return send(502, { error: 'bad_gateway' });
           const token = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
           const info = userinfo.get(token);
           return info ? send(200, info) : send(401, { error: 'invalid_token' });
@@ -144,7 +171,11 @@ for (const dialect of dialects()) {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      t = await createTestApp(dialect, { AUTH_ISSUER: issuer, AUTH_AUDIENCE: 'admit-test' });
+      t = await createTestApp(dialect, {
+        AUTH_ISSUER: issuer,
+        AUTH_AUDIENCE: 'admit-test',
+        AUTH_ADMIN_SCOPE: 'tenant:superuser',
+      });
     });
     after(async () => {
       await t.close();
@@ -259,20 +290,88 @@ for (const dialect of dialects()) {
       }
     });
 
-    it('a token whose scope holds admit:admin is a system administrator', async () => {
+    it('only the scope named by AUTH_ADMIN_SCOPE makes a system administrator; admit:admin does not', async () => {
       const owner = await mint({ sub: 'owner-9', email: 'o9@example.com', email_verified: true });
       const org = (await client(t.app, owner).post('/v1/organizations', { name: 'Nine' })).json<{
         id: string;
       }>().id;
-      const plain = await mint({ sub: 'root', email: 'root@example.com', email_verified: true });
-      assertProblem(await client(t.app, plain).get(`/v1/organizations/${org}`), 404);
-      const admin = await mint({
-        sub: 'root',
-        email: 'root@example.com',
-        email_verified: true,
-        scope: 'openid admit:admin',
-      });
-      assert.equal((await client(t.app, admin).get(`/v1/organizations/${org}`)).statusCode, 200);
+      const root = { sub: 'root', email: 'root@example.com', email_verified: true };
+      assertProblem(await client(t.app, await mint(root)).get(`/v1/organizations/${org}`), 404);
+      // an identity provider may grant any scope a client asks for: admit:admin means nothing here
+      const asked = await mint({ ...root, scope: 'openid admit:admin' });
+      assertProblem(await client(t.app, asked).get(`/v1/organizations/${org}`), 404);
+      const granted = await mint({ ...root, scope: 'openid tenant:superuser' });
+      assert.equal((await client(t.app, granted).get(`/v1/organizations/${org}`)).statusCode, 200);
+    });
+
+    it('with AUTH_ADMIN_SCOPE unset, no scope makes a system administrator', async () => {
+      const unset = await createTestApp(dialect, { AUTH_ISSUER: issuer, AUTH_AUDIENCE: 'admit-test' });
+      try {
+        const owner = await mint({ sub: 'owner-10', email: 'o10@example.com', email_verified: true });
+        const org = (await client(unset.app, owner).post('/v1/organizations', { name: 'Ten' })).json<{
+          id: string;
+        }>().id;
+        for (const scope of ['admit:admin', 'tenant:superuser', 'openid admit:admin tenant:superuser']) {
+          const token = await mint({ sub: 'root', email: 'root@example.com', email_verified: true, scope });
+          assertProblem(await client(unset.app, token).get(`/v1/organizations/${org}`), 404);
+        }
+      } finally {
+        await unset.close();
+      }
+    });
+
+    it('refuses an ID token offered as an access token', async () => {
+      const claims = { sub: 'idt', email: 'idt@example.com', email_verified: true };
+      for (const extra of [
+        { nonce: 'n-0S6_WzA2Mj' },
+        { at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q' },
+        { c_hash: 'x' },
+      ]) {
+        assertProblem(await client(t.app, await mint({ ...claims, ...extra })).get('/v1/organizations'), 401);
+      }
+      const other = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', kid, typ: 'logout+jwt' })
+        .setIssuer(issuer)
+        .setAudience('admit-test')
+        .setExpirationTime(Math.floor(t.clock.now() / 1000) + 600)
+        .sign(key);
+      assertProblem(await client(t.app, other).get('/v1/organizations'), 401);
+      // an access token marked as one (RFC 9068) is accepted, and so is a plain JWT without ID-token claims
+      const at = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+        .setIssuer(issuer)
+        .setAudience('admit-test')
+        .setExpirationTime(Math.floor(t.clock.now() / 1000) + 600)
+        .sign(key);
+      assert.equal((await client(t.app, at).get('/v1/organizations')).statusCode, 200);
+      assert.equal((await client(t.app, await mint(claims)).get('/v1/organizations')).statusCode, 200);
+    });
+
+    it('never keeps a failed userinfo call: an outage is 503, and the next request asks again', async () => {
+      const token = await mint({ sub: 'user-5' });
+      userinfoDown = true;
+      const down = await client(t.app, token).get('/invitations');
+      assertProblem(down, 503);
+      assert.ok(down.headers['retry-after']);
+      userinfoDown = false;
+      userinfo.set(token, { sub: 'user-5', email: 'u5@example.com', email_verified: true });
+      assert.equal((await client(t.app, token).get('/invitations')).statusCode, 200);
+      // a token the issuer refuses at userinfo is 401, not an outage
+      assertProblem(await client(t.app, await mint({ sub: 'user-6' })).get('/invitations'), 401);
+    });
+
+    it('verifies a kept token again after a bounded time, not only at exp', async () => {
+      const token = await mint({ sub: 'user-7' });
+      userinfo.set(token, { sub: 'user-7', email: 'u7@example.com', email_verified: true });
+      assert.equal((await client(t.app, token).get('/invitations')).statusCode, 200);
+      const calls = userinfoCalls;
+      assert.equal((await client(t.app, token).get('/invitations')).statusCode, 200);
+      assert.equal(userinfoCalls, calls, 'kept');
+      t.clock.advance(VERIFIED_TOKEN_TTL_MS + 1000);
+      // the issuer no longer vouches for it: the next request learns so
+      userinfo.delete(token);
+      assertProblem(await client(t.app, token).get('/invitations'), 401);
+      assert.equal(userinfoCalls, calls + 1);
     });
   });
 }

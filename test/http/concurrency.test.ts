@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { LIMITS_OFF } from '../../scripts/limits-off.js';
 import { ensureBuilt, freePort } from '../../scripts/proc.js';
 import { loadConfig } from '../../src/config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
@@ -142,9 +143,7 @@ describe('[postgres] 50 accepts split across two server processes sharing the da
       DATABASE_URL: url,
       ADMIT_SECRET: TEST_SECRET,
       PUBLIC_URL: 'http://admit.test',
-      RATE_LIMIT_PUBLIC: 'off',
-      INVITE_QUOTA_ORG: 'off',
-      INVITE_QUOTA_RECIPIENT: 'off',
+      ...LIMITS_OFF,
       LOG_LEVEL: 'warn',
     };
     // the first process migrates; then the second joins the same schema
@@ -222,3 +221,38 @@ describe('[postgres] 50 accepts split across two server processes sharing the da
     await checkInvariants(k);
   });
 });
+
+for (const dialect of dialects()) {
+  describe(`[${dialect}] two owners demoting or removing each other at once`, () => {
+    let t: TestApp;
+    before(async () => {
+      t = await createTestApp(dialect);
+    });
+    after(() => t.close());
+
+    for (const action of ['demote', 'remove'] as const) {
+      it(`${action}: one wins, the other is refused as the last owner; never ownerless`, async () => {
+        for (let i = 0; i < ITERATIONS; i++) {
+          const a = await actor(t, `a${i}-${action}@example.com`);
+          const b = await actor(t, `b${i}-${action}@example.com`);
+          const org = await organization(a, `Two owners ${i}`);
+          const inv = await invite(a, org, b.email, 'owner', { sendEmail: false });
+          assert.equal((await b.api.post(`/api/v1/invitations/${inv.token}/accept`)).statusCode, 200);
+          const [idA, idB] = [await userIdOf(t, a.email), await userIdOf(t, b.email)];
+          const hit = (who: Actor, target: string) =>
+            action === 'demote'
+              ? who.api.patch(`/v1/organizations/${org}/members/${target}`, { role: 'member' })
+              : who.api.delete(`/v1/organizations/${org}/members/${target}`);
+          const results = await Promise.all([hit(a, idB), hit(b, idA)]);
+          const statuses = results.map((r) => r.statusCode).sort();
+          // the loser is refused as the last owner (409), or, when the winner committed before the
+          // loser's access check, as no longer holding members:write (403) or no longer a member (404)
+          assert.equal(statuses[0], action === 'demote' ? 200 : 204, JSON.stringify(tally(statuses)));
+          assert.ok([403, 404, 409].includes(statuses[1] ?? 0), JSON.stringify(tally(statuses)));
+          const owners = (await membershipsOf(t, org)).filter((m) => m.role === 'owner');
+          assert.equal(owners.length, 1, 'exactly one owner remains');
+        }
+      });
+    }
+  });
+}

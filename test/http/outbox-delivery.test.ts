@@ -333,7 +333,7 @@ for (const dialect of dialects()) {
 
     it('enforces the per-recipient quota across organizations with 429 and sends no more than the quota', async () => {
       await sink.up();
-      t = await createMailApp(dialect, { SMTP_URL: sink.url, INVITE_QUOTA_RECIPIENT: '2/1d' });
+      t = await createMailApp(dialect, { SMTP_URL: sink.url, INVITE_QUOTA_RECIPIENT_ALL: '2/1d' });
       const a = await setup(t);
       const other = client(t.app, await t.token('zed@example.com', { name: 'Zed' }));
       const orgB = (await other.post('/v1/organizations', { name: 'Beta' })).json<{ id: string }>().id;

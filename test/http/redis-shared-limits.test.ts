@@ -15,7 +15,7 @@ for (const dialect of dialects()) {
     let a: TestApp;
     let b: TestApp;
     before(async () => {
-      const env = { REDIS_URL: REDIS!, RATE_LIMIT_PUBLIC: '3/1m', INVITE_QUOTA_RECIPIENT: '2/1d' };
+      const env = { REDIS_URL: REDIS!, RATE_LIMIT_PUBLIC: '3/1m', INVITE_QUOTA_RECIPIENT_ALL: '2/1d' };
       a = await createTestApp(dialect, env);
       const { url } = await freshDatabase(dialect);
       b = await createTestApp(dialect, { ...env, DATABASE_URL: url });
@@ -43,7 +43,13 @@ for (const dialect of dialects()) {
       const recipient = `r-${randomBytes(6).toString('hex')}@example.com`;
       const ownerA = await actor(a, 'owner-a@example.com');
       const ownerB = await actor(b, 'owner-b@example.com');
-      await invite(ownerA, await organization(ownerA), recipient, 'member', { sendEmail: false });
+      const orgA = await organization(ownerA);
+      await invite(ownerA, orgA, recipient, 'member', { sendEmail: false });
+      // refused creates give their units back in Redis too
+      for (let i = 0; i < 3; i++) {
+        const dup = { email: recipient, role: 'member', sendEmail: false };
+        assert.equal((await ownerA.api.post(`/v1/organizations/${orgA}/invitations`, dup)).statusCode, 409);
+      }
       await invite(ownerB, await organization(ownerB), recipient, 'member', { sendEmail: false });
       const third = await ownerB.api.post(`/v1/organizations/${await organization(ownerB)}/invitations`, {
         email: recipient,

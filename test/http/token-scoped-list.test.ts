@@ -154,6 +154,8 @@ for (const dialect of dialects()) {
       assert.equal(outside.statusCode, 404, outside.body);
       const unknown = await ownerA.api.delete(`/api/v1/invitations/${crypto.randomUUID()}`);
       assert.equal(unknown.statusCode, 404);
+      // another organization's invitation and an unknown id answer the same body: existence is not revealed
+      assert.deepEqual(outside.json(), unknown.json());
       const member = await plain.api.delete(`/api/v1/invitations/${target}`);
       assert.equal(member.statusCode, 403, member.body);
       const auditor = await reader.api.delete(`/api/v1/invitations/${target}`);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
+import { LIMITS_OFF } from '../../scripts/limits-off.js';
 import type { App } from '../../src/app.js';
 import { composeApp } from '../../src/compose.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -32,9 +33,7 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     DATABASE_URL: databaseUrl,
     ADMIT_SECRET: TEST_SECRET,
     PUBLIC_URL: 'http://admit.test',
-    RATE_LIMIT_PUBLIC: 'off',
-    INVITE_QUOTA_ORG: 'off',
-    INVITE_QUOTA_RECIPIENT: 'off',
+    ...LIMITS_OFF,
     LOG_LEVEL: 'info',
     ...env,
   });

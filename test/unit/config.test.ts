@@ -33,6 +33,9 @@ describe('loadConfig', () => {
     assert.deepEqual(c.rateLimitPublic, { max: 30, windowMs: 60_000 });
     assert.deepEqual(c.quotaOrg, { max: 1000, windowMs: 86_400_000 });
     assert.deepEqual(c.quotaRecipient, { max: 5, windowMs: 86_400_000 });
+    assert.deepEqual(c.quotaRecipientAll, { max: 50, windowMs: 86_400_000 });
+    assert.deepEqual(c.quotaInviter, { max: 500, windowMs: 86_400_000 });
+    assert.deepEqual(c.quotaOrgCreate, { max: 20, windowMs: 86_400_000 });
     assert.equal(c.logLevel, 'info');
     assert.ok(Object.isFrozen(c));
   });
@@ -52,6 +55,10 @@ describe('loadConfig', () => {
       RATE_LIMIT_PUBLIC: 'lots',
       INVITE_QUOTA_ORG: '10',
       INVITE_QUOTA_RECIPIENT: '5/ever',
+      INVITE_QUOTA_RECIPIENT_ALL: 'x',
+      INVITE_QUOTA_INVITER: '-1/1d',
+      ORG_CREATE_QUOTA: 'none',
+      AUTH_ADMIN_SCOPE: 'admins',
       SMTP_URL: 'http://mail',
       LOG_LEVEL: 'loud',
       REDIS_URL: 'memcached://x',
@@ -68,6 +75,10 @@ describe('loadConfig', () => {
       'RATE_LIMIT_PUBLIC',
       'INVITE_QUOTA_ORG',
       'INVITE_QUOTA_RECIPIENT',
+      'INVITE_QUOTA_RECIPIENT_ALL',
+      'INVITE_QUOTA_INVITER',
+      'ORG_CREATE_QUOTA',
+      'AUTH_ADMIN_SCOPE',
       'SMTP_URL',
       'LOG_LEVEL',
       'REDIS_URL',

@@ -68,4 +68,15 @@ describe('sealer', () => {
     assert.equal(sealer.open('garbage', 'outbox:1'), undefined);
     assert.equal(sealer.open('v1.a.b', 'outbox:1'), undefined);
   });
+
+  it('refuses a box whose tag was truncated (the tag length is pinned to 16 bytes)', () => {
+    const box = sealer.seal('inv_secret', 'outbox:1');
+    const parts = box.split('.');
+    const tag = Buffer.from(parts[3] ?? '', 'base64url');
+    assert.equal(tag.length, 16);
+    for (const n of [4, 8, 12, 15]) {
+      parts[3] = tag.subarray(0, n).toString('base64url');
+      assert.equal(sealer.open(parts.join('.'), 'outbox:1'), undefined, `a ${n}-byte tag is refused`);
+    }
+  });
 });

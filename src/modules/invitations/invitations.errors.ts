@@ -1,6 +1,12 @@
 import { AppError, commonErrors } from '../../errors.js';
 import type { EffectiveStatus } from './invitation.model.js';
 
+const QUOTA_MESSAGES = {
+  organization: 'This organization has sent too many invitations; try again later.',
+  recipient: 'Too many invitations were sent to this address; try again later.',
+  inviter: 'You have sent too many invitations; try again later.',
+};
+
 export const invitationErrors = {
   notFound: () => commonErrors.notFound('invitation'),
   /** by token: the state that makes the link unusable, 410 */
@@ -27,12 +33,6 @@ export const invitationErrors = {
     ),
   invalidExpiry: (maxDays: number) =>
     new AppError(400, 'invalid_expiry', `expiresInDays must be between 1 and ${maxDays}.`),
-  quota: (retryAfterSeconds: number, scope: 'organization' | 'recipient') =>
-    commonErrors.rateLimited(
-      retryAfterSeconds,
-      'invitation_quota_exceeded',
-      scope === 'organization'
-        ? 'This organization has sent too many invitations; try again later.'
-        : 'Too many invitations were sent to this address; try again later.',
-    ),
+  quota: (retryAfterSeconds: number, scope: 'organization' | 'recipient' | 'inviter') =>
+    commonErrors.rateLimited(retryAfterSeconds, 'invitation_quota_exceeded', QUOTA_MESSAGES[scope]),
 };

@@ -282,23 +282,31 @@ export async function markExpired(db: Executor, id: string, now: number): Promis
   await expire(db, id, now);
 }
 
-/** Conditional update: moves a stored-pending row to a terminal state; 0 rows means someone else won. */
+/**
+ * Conditional update: moves a stored-pending row to a terminal state; 0 rows means someone else won.
+ * With `tokenHash` (a response by link) the row must still carry that token: a resend that rotated
+ * it after the caller's read makes the old link lose.
+ */
 export async function transition(
   db: Executor,
   id: string,
   to: 'accepted' | 'declined' | 'revoked',
   actorId: string,
   now: number,
-  opts: { requireUnexpired: boolean },
+  opts: { requireUnexpired: boolean; tokenHash?: string },
 ): Promise<boolean> {
+  if (opts.tokenHash !== undefined) {
+    const run = byTokenTransitions[to];
+    return affected(await run(db, id, actorId, now, opts.tokenHash)) === 1;
+  }
   const run = transitions[to][opts.requireUnexpired ? 'unexpired' : 'any'];
-  return affected(await run(db, id, actorId, now)) === 1;
+  return affected(await run(db, id, actorId, now, '')) === 1;
 }
 
-function transitionQuery(to: 'accepted' | 'declined' | 'revoked', requireUnexpired: boolean) {
+function transitionQuery(to: 'accepted' | 'declined' | 'revoked', variant: 'unexpired' | 'any' | 'byToken') {
   const actor = { accepted: 'accepted_by', declined: 'declined_by', revoked: 'revoked_by' } as const;
   const at = { accepted: 'accepted_at', declined: 'declined_at', revoked: 'revoked_at' } as const;
-  return precompiledResult((db: Executor, id: string, actorId: string, now: number) => {
+  return precompiledResult((db: Executor, id: string, actorId: string, now: number, tokenHash: string) => {
     const q = db
       .updateTable('invitations')
       .set({
@@ -311,14 +319,21 @@ function transitionQuery(to: 'accepted' | 'declined' | 'revoked', requireUnexpir
       })
       .where('id', '=', id)
       .where('status', '=', 'pending');
-    return requireUnexpired ? q.where('expire_at', '>', now) : q;
+    if (variant === 'any') return q;
+    const unexpired = q.where('expire_at', '>', now);
+    return variant === 'byToken' ? unexpired.where('token_hash', '=', tokenHash) : unexpired;
   });
 }
 
 const transitions = {
-  accepted: { unexpired: transitionQuery('accepted', true), any: transitionQuery('accepted', false) },
-  declined: { unexpired: transitionQuery('declined', true), any: transitionQuery('declined', false) },
-  revoked: { unexpired: transitionQuery('revoked', true), any: transitionQuery('revoked', false) },
+  accepted: { unexpired: transitionQuery('accepted', 'unexpired'), any: transitionQuery('accepted', 'any') },
+  declined: { unexpired: transitionQuery('declined', 'unexpired'), any: transitionQuery('declined', 'any') },
+  revoked: { unexpired: transitionQuery('revoked', 'unexpired'), any: transitionQuery('revoked', 'any') },
+};
+const byTokenTransitions = {
+  accepted: transitionQuery('accepted', 'byToken'),
+  declined: transitionQuery('declined', 'byToken'),
+  revoked: transitionQuery('revoked', 'byToken'),
 };
 
 /** Rotates the token and resets expiry and delivery of a stored-pending row; false when not pending. */
@@ -347,5 +362,5 @@ export async function rotateToken(
 }
 
 export const storedState = precompiledFirst((db: Executor, id: string) =>
-  db.selectFrom('invitations').select(['status', 'expire_at']).where('id', '=', id),
+  db.selectFrom('invitations').select(['status', 'expire_at', 'token_hash']).where('id', '=', id),
 );

@@ -2,12 +2,13 @@ import type { Limit } from '../../config.js';
 import type { Db } from '../../db/create-db.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { type Executor, inTransaction } from '../../db/tx.js';
-import { commonErrors } from '../../errors.js';
+import { AppError, commonErrors } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Counters } from '../../platform/counters.js';
 import { type Sealer, sha256Hex } from '../../platform/crypto.js';
 import { canonicalEmail } from '../../platform/email.js';
 import type { Ids } from '../../platform/ids.js';
+import type { CommitOutcome } from '../idempotency/idempotency.service.js';
 import { requirePermission } from '../organizations/access.js';
 import { organizationErrors } from '../organizations/organizations.errors.js';
 import {
@@ -18,6 +19,7 @@ import {
 import { parsePermissions, withinCeiling } from '../organizations/permissions.policy.js';
 import { cancelUndelivered, enqueueInvitationEmail } from '../outbox/outbox.repository.js';
 import { sealOutboxToken } from '../outbox/sealed-token.js';
+import { type QuotaCheck, withQuotas } from '../quotas/reserve.js';
 import type { Principal } from '../users/principal.js';
 import { effectiveStatus, type Invitation, newPendingInvitation, toInvitation } from './invitation.model.js';
 import { invitationUrl } from './invitation-link.js';
@@ -45,7 +47,11 @@ export interface InvitationsDeps {
   ttlMs: number;
   maxTtlMs: number;
   quotaOrg: Limit;
+  /** per (organization, recipient) */
   quotaRecipient: Limit;
+  /** per recipient across organizations */
+  quotaRecipientAll: Limit;
+  quotaInviter: Limit;
   /** after a commit that queued mail: the dispatcher sends at once instead of at its next poll */
   onMailQueued?: (() => void) | undefined;
 }
@@ -65,10 +71,25 @@ export function createInvitationsService(deps: InvitationsDeps) {
     return expiresInDays * DAY_MS;
   }
 
-  async function quota(limit: Limit, key: string, scope: 'organization' | 'recipient'): Promise<void> {
-    if (limit === 'off') return;
-    const { count, resetInMs } = await deps.counters.hit(`${scope}:${key}`, limit.windowMs);
-    if (count > limit.max) throw invitationErrors.quota(resetInMs / 1000, scope);
+  /** The quotas a mail to `email` in the organization counts against (creates and resends alike). */
+  function sendQuotas(principal: Principal, organizationId: string, email: string): QuotaCheck[] {
+    return [
+      {
+        limit: deps.quotaRecipient,
+        key: `recipient:${organizationId}:${email}`,
+        exceeded: (s) => invitationErrors.quota(s, 'recipient'),
+      },
+      {
+        limit: deps.quotaRecipientAll,
+        key: `recipient-all:${email}`,
+        exceeded: (s) => invitationErrors.quota(s, 'recipient'),
+      },
+      {
+        limit: deps.quotaInviter,
+        key: `inviter:${principal.userId}`,
+        exceeded: (s) => invitationErrors.quota(s, 'inviter'),
+      },
+    ];
   }
 
   /** Writes the mail intent for a fresh token in the caller's transaction. */
@@ -112,6 +133,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
         expiresInDays?: number;
         sendEmail?: boolean;
       },
+      commit?: CommitOutcome<WithUrl>,
     ): Promise<WithUrl> {
       const access = await requirePermission(db.reads, principal, organizationId, 'invitations:create');
       const canonical = canonicalEmail(input.email);
@@ -125,8 +147,14 @@ export function createInvitationsService(deps: InvitationsDeps) {
         throw organizationErrors.unknownWorkspace();
       }
       const ttl = lifetime(input.expiresInDays);
-      await quota(deps.quotaOrg, organizationId, 'organization');
-      await quota(deps.quotaRecipient, email, 'recipient');
+      const quotas: QuotaCheck[] = [
+        {
+          limit: deps.quotaOrg,
+          key: `organization:${organizationId}`,
+          exceeded: (s) => invitationErrors.quota(s, 'organization'),
+        },
+        ...sendQuotas(principal, organizationId, email),
+      ];
 
       const token = ids.token();
       const now = clock.now();
@@ -144,18 +172,27 @@ export function createInvitationsService(deps: InvitationsDeps) {
         expire_at: now + ttl,
         delivery_status: sendEmail ? 'queued' : 'none',
       });
+      // exactly what is committed: no need to read it back
+      const created: WithUrl = {
+        ...toInvitation({ ...row, role_key: role.key, role_name: role.name }, now),
+        url: this.url(token),
+      };
       try {
-        await inTransaction(db, async (trx) => {
-          const pending = await findPending(trx, organizationId, email);
-          if (pending) {
-            if (pending.expire_at > now) throw invitationErrors.pending();
-            // time-expired: stored as expired, which frees the one-pending slot
-            await markExpired(trx, pending.id, now);
-          }
-          if (await hasMemberWithEmail(trx, organizationId, email)) throw invitationErrors.alreadyMember();
-          await insertInvitation(trx, row);
-          if (sendEmail) await enqueue(trx, id, email, token, now);
-        });
+        await withQuotas(deps.counters, quotas, () =>
+          inTransaction(db, async (trx) => {
+            const pending = await findPending(trx, organizationId, email);
+            if (pending) {
+              if (pending.expire_at > now) throw invitationErrors.pending();
+              // time-expired: stored as expired, which frees the one-pending slot
+              await markExpired(trx, pending.id, now);
+            }
+            if (await hasMemberWithEmail(trx, organizationId, email)) throw invitationErrors.alreadyMember();
+            await insertInvitation(trx, row);
+            if (sendEmail) await enqueue(trx, id, email, token, now);
+            // an idempotent request's stored answer commits with the invitation and its mail
+            await commit?.(trx, 201, created);
+          }),
+        );
       } catch (err) {
         if (
           isUniqueViolation(err, 'invitations_one_pending_idx') ||
@@ -166,11 +203,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
         throw err;
       }
       if (sendEmail) deps.onMailQueued?.();
-      // exactly what was committed: no need to read it back
-      return {
-        ...toInvitation({ ...row, role_key: role.key, role_name: role.name }, now),
-        url: this.url(token),
-      };
+      return created;
     },
 
     /**
@@ -207,7 +240,14 @@ export function createInvitationsService(deps: InvitationsDeps) {
     async revokeById(principal: Principal, id: string): Promise<Invitation> {
       const row = await findInvitationById(db.reads, id);
       if (!row) throw invitationErrors.notFound();
-      return this.revoke(principal, row.organization_id, id);
+      try {
+        return await this.revoke(principal, row.organization_id, id);
+      } catch (err) {
+        // another organization's invitation answers exactly like an unknown id (SPEC §5): the
+        // organization's 404 would say that this id exists somewhere
+        if (err instanceof AppError && err.status === 404) throw invitationErrors.notFound();
+        throw err;
+      }
     },
 
     /**
@@ -219,6 +259,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
       organizationId: string,
       id: string,
       input: { expiresInDays?: number; sendEmail?: boolean },
+      commit?: CommitOutcome<WithUrl>,
     ): Promise<WithUrl> {
       const access = await requirePermission(db.reads, principal, organizationId, 'invitations:create');
       const current = await load(organizationId, id, clock.now());
@@ -228,25 +269,34 @@ export function createInvitationsService(deps: InvitationsDeps) {
       }
       if (current.status !== 'pending' && current.status !== 'expired') throw invitationErrors.notPending();
       const ttl = lifetime(input.expiresInDays);
-      await quota(deps.quotaRecipient, current.email, 'recipient');
       const token = ids.token();
       const now = clock.now();
       const sendEmail = input.sendEmail !== false;
-      const ok = await inTransaction(db, async (trx) => {
-        const rotated = await rotateToken(trx, id, {
-          token_hash: sha256Hex(token),
-          expire_at: now + ttl,
-          now,
-          delivery_status: sendEmail ? 'queued' : 'none',
+      // a resend that finds the invitation no longer pending commits nothing: its units go back
+      const rotate = () =>
+        inTransaction(db, async (trx) => {
+          const rotated = await rotateToken(trx, id, {
+            token_hash: sha256Hex(token),
+            expire_at: now + ttl,
+            now,
+            delivery_status: sendEmail ? 'queued' : 'none',
+          });
+          if (!rotated) return undefined;
+          await cancelUndelivered(trx, id);
+          if (sendEmail) await enqueue(trx, id, current.email, token, now);
+          const row = await findInvitation(trx, organizationId, id);
+          if (!row) throw new Error('invitation vanished while resending');
+          const resent: WithUrl = { ...toInvitation(row, now), url: this.url(token) };
+          await commit?.(trx, 200, resent);
+          return resent;
         });
-        if (!rotated) return false;
-        await cancelUndelivered(trx, id);
-        if (sendEmail) await enqueue(trx, id, current.email, token, now);
-        return true;
-      });
-      if (!ok) await notPendingOrMissing(organizationId, id);
+      const resent = await withQuotas(
+        deps.counters,
+        sendQuotas(principal, organizationId, current.email),
+        async () => (await rotate()) ?? notPendingOrMissing(organizationId, id),
+      );
       if (sendEmail) deps.onMailQueued?.();
-      return { ...(await load(organizationId, id, now)), url: this.url(token) };
+      return resent;
     },
 
     url(token: string): string {

@@ -142,11 +142,13 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
     }));
   }
 
-  /** After a lost conditional update: the state that beat us, as 410. */
-  async function lostRace(trx: Executor, id: string, now: number): Promise<never> {
+  /** After a lost conditional update: the state that beat us, as 410; a link rotated away matches nothing (404). */
+  async function lostRace(trx: Executor, id: string, now: number, tokenHash?: string): Promise<never> {
     const state = await storedState(trx, id);
     if (!state) throw invitationErrors.notFound();
     const status = effectiveStatus(state, now);
+    if (status === 'pending' && tokenHash !== undefined && state.token_hash !== tokenHash)
+      throw invitationErrors.notFound();
     throw invitationErrors.gone(status === 'pending' ? 'expired' : status);
   }
 
@@ -155,13 +157,18 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
    * clock); then the membership (kept as it is if the invitee joined by another path meanwhile) and the
    * workspace membership are created, and undelivered mail for the used token is dropped.
    */
-  async function acceptTarget(principal: Principal, target: Target): Promise<AcceptedMembership> {
+  async function acceptTarget(
+    principal: Principal,
+    target: Target,
+    tokenHash?: string,
+  ): Promise<AcceptedMembership> {
     const now = clock.now();
     return inTransaction(db, async (trx) => {
       const won = await transition(trx, target.id, 'accepted', principal.userId, now, {
         requireUnexpired: true,
+        ...(tokenHash !== undefined ? { tokenHash } : {}),
       });
-      if (!won) await lostRace(trx, target.id, now);
+      if (!won) await lostRace(trx, target.id, now, tokenHash);
       const joined = await insertMembership(trx, {
         id: ids.uuid(),
         organization_id: target.organization_id,
@@ -197,14 +204,15 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
     });
   }
 
-  async function declineTarget(principal: Principal, target: Target): Promise<void> {
+  async function declineTarget(principal: Principal, target: Target, tokenHash?: string): Promise<void> {
     const now = clock.now();
     await inTransaction(db, async (trx) => {
-      // conditional update: a decline and an accept cannot both win
+      // conditional update: a decline and an accept cannot both win; by link, only with the current token
       const won = await transition(trx, target.id, 'declined', principal.userId, now, {
         requireUnexpired: true,
+        ...(tokenHash !== undefined ? { tokenHash } : {}),
       });
-      if (!won) await lostRace(trx, target.id, now);
+      if (!won) await lostRace(trx, target.id, now, tokenHash);
       await cancelUndelivered(trx, target.id);
     });
   }
@@ -236,7 +244,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
       const row = await byToken(token, findTokenTarget);
       const principal = await who();
       requireInvitee(principal, row.email);
-      return acceptTarget(principal, row);
+      return acceptTarget(principal, row, sha256Hex(token));
     },
 
     /** Same order as accept; wrong account or unverified email leave the invitation pending. */
@@ -244,7 +252,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
       const row = await byToken(token, findTokenTarget);
       const principal = await who();
       requireInvitee(principal, row.email);
-      await declineTarget(principal, row);
+      await declineTarget(principal, row, sha256Hex(token));
       return loadInvitation(row.id);
     },
 

@@ -9,6 +9,7 @@ import {
   findMember,
   findRoleByKey,
   listMembers,
+  lockOrganization,
   setMemberRole,
 } from './organizations.repository.js';
 import { OWNER_ROLE_KEY, parsePermissions, withinCeiling } from './permissions.policy.js';
@@ -58,6 +59,8 @@ export function createMembersService(deps: { db: Db }) {
     ): Promise<Member> {
       const access = await requirePermission(db.reads, principal, organizationId, 'members:write');
       return inTransaction(db, async (trx) => {
+        // lock before reading: two owners demoting each other must not both see two owners
+        await lockOrganization(trx, organizationId);
         const member = await findMember(trx, organizationId, userId);
         if (!member) throw organizationErrors.memberNotFound();
         const role = await findRoleByKey(trx, organizationId, roleKey);
@@ -84,6 +87,7 @@ export function createMembersService(deps: { db: Db }) {
     async remove(principal: Principal, organizationId: string, userId: string): Promise<void> {
       const access = await requirePermission(db.reads, principal, organizationId, 'members:write');
       await inTransaction(db, async (trx) => {
+        await lockOrganization(trx, organizationId);
         const member = await findMember(trx, organizationId, userId);
         if (!member) throw organizationErrors.memberNotFound();
         if (!withinCeiling(access.permissions, parsePermissions(member.permissions)))

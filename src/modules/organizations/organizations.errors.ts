@@ -24,6 +24,12 @@ export const organizationErrors = {
       'client_not_allowed',
       'An OAuth2 client cannot create organizations: it cannot be a member.',
     ),
+  quota: (retryAfterSeconds: number) =>
+    commonErrors.rateLimited(
+      retryAfterSeconds,
+      'organization_quota_exceeded',
+      'You have created too many organizations; try again later.',
+    ),
   lastOwner: () =>
     new AppError(409, 'last_owner', 'The last owner of an organization cannot be removed or demoted.'),
 };

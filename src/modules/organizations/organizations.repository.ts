@@ -81,6 +81,20 @@ export function findMember(db: Executor, organizationId: string, userId: string)
     .executeTakeFirst();
 }
 
+/**
+ * Serializes the transactions that change one organization's owners, so the last-owner check of
+ * each sees the other's outcome. PostgreSQL: a no-op UPDATE takes the organization row's lock until
+ * commit (read committed alone let two owners demote each other). SQLite: the write transaction is
+ * already exclusive; the same statement is harmless there, so both databases run one query.
+ */
+export async function lockOrganization(db: Executor, organizationId: string): Promise<void> {
+  await db
+    .updateTable('organizations')
+    .set((eb) => ({ id: eb.ref('id') }))
+    .where('id', '=', organizationId)
+    .execute();
+}
+
 export async function countOwners(db: Executor, organizationId: string): Promise<number> {
   const row = await db
     .selectFrom('memberships as m')

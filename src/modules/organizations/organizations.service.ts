@@ -1,7 +1,10 @@
+import type { Limit } from '../../config.js';
 import type { Db } from '../../db/create-db.js';
 import { inTransaction } from '../../db/tx.js';
 import type { Clock } from '../../platform/clock.js';
+import type { Counters } from '../../platform/counters.js';
 import type { Ids } from '../../platform/ids.js';
+import { type QuotaCheck, withQuotas } from '../quotas/reserve.js';
 import type { Principal } from '../users/principal.js';
 import { accessTo, requirePermission } from './access.js';
 import { organizationErrors } from './organizations.errors.js';
@@ -39,7 +42,14 @@ const toOrganization = (r: OrgRow): Organization => ({
   createdAt: r.created_at,
 });
 
-export function createOrganizationsService(deps: { db: Db; clock: Clock; ids: Ids }) {
+export function createOrganizationsService(deps: {
+  db: Db;
+  clock: Clock;
+  ids: Ids;
+  counters: Counters;
+  /** organizations created per user (RELIABILITY-PLAN case 56) */
+  quotaOrgCreate: Limit;
+}) {
   const { db, clock, ids } = deps;
 
   return {
@@ -58,31 +68,38 @@ export function createOrganizationsService(deps: { db: Db; clock: Clock; ids: Id
         created_at: now,
         updated_at: now,
       };
-      await inTransaction(db, async (trx) => {
-        await insertOrganization(trx, org);
-        let ownerRoleId = '';
-        for (const role of BUILTIN_ROLES) {
-          const id = ids.uuid();
-          if (role.key === OWNER_ROLE_KEY) ownerRoleId = id;
-          await insertRole(trx, {
-            id,
+      const quota: QuotaCheck = {
+        limit: deps.quotaOrgCreate,
+        key: `org-create:${principal.userId}`,
+        exceeded: (seconds) => organizationErrors.quota(seconds),
+      };
+      await withQuotas(deps.counters, [quota], () =>
+        inTransaction(db, async (trx) => {
+          await insertOrganization(trx, org);
+          let ownerRoleId = '';
+          for (const role of BUILTIN_ROLES) {
+            const id = ids.uuid();
+            if (role.key === OWNER_ROLE_KEY) ownerRoleId = id;
+            await insertRole(trx, {
+              id,
+              organization_id: org.id,
+              key: role.key,
+              name: role.name,
+              permissions: formatPermissions(role.permissions),
+              created_at: now,
+              updated_at: now,
+            });
+          }
+          await insertMembership(trx, {
+            id: ids.uuid(),
             organization_id: org.id,
-            key: role.key,
-            name: role.name,
-            permissions: formatPermissions(role.permissions),
+            user_id: principal.userId,
+            role_id: ownerRoleId,
+            source_invitation_id: null,
             created_at: now,
-            updated_at: now,
           });
-        }
-        await insertMembership(trx, {
-          id: ids.uuid(),
-          organization_id: org.id,
-          user_id: principal.userId,
-          role_id: ownerRoleId,
-          source_invitation_id: null,
-          created_at: now,
-        });
-      });
+        }),
+      );
       return toOrganization(org);
     },
 

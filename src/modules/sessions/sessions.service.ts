@@ -58,6 +58,7 @@ export function identityFromClaims(issuer: string, claims: Record<string, unknow
     picture: text(claims.picture),
     scopes: [],
     clientId: null,
+    grantsAdmin: false,
   };
 }
 
@@ -110,6 +111,7 @@ export function createSessionsService(deps: { db: Db; clock: Clock; sealer: Seal
           // a page session never carries API scopes: it cannot make anyone a system administrator
           scopes: [],
           clientId: null,
+          grantsAdmin: false,
         },
       };
     },

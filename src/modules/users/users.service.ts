@@ -11,7 +11,6 @@ export interface UsersService {
   principalFor(identity: Identity): Promise<Principal>;
 }
 
-const ADMIN_SCOPE = 'admit:admin';
 const CACHE_LIMIT = 10_000;
 
 export function createUsersService(deps: {
@@ -83,7 +82,7 @@ export function createUsersService(deps: {
         name: identity.name,
         picture: identity.picture,
         isSystemAdmin:
-          identity.scopes.includes(ADMIN_SCOPE) ||
+          identity.grantsAdmin ||
           (identity.emailVerified && identity.email !== null && admins.has(identity.email)),
       });
       principals.set(identity, { key, fingerprint, principal });

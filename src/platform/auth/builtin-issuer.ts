@@ -8,6 +8,8 @@ import type { Sealer } from '../crypto.js';
 // the private half sealed with ADMIT_SECRET, so every process signs and verifies with the same keys.
 
 export const ALG = 'ES256';
+/** The scope that makes a built-in token's bearer a system administrator. */
+export const BUILTIN_ADMIN_SCOPE = 'admit:admin';
 const SEAL_CONTEXT = 'signing-key';
 
 export interface BuiltinIssuer {
@@ -98,7 +100,7 @@ export async function createBuiltinIssuer(deps: {
         email_verified: c.emailVerified ?? true,
       };
       if (c.name) payload.name = c.name;
-      const scope = [c.scope, c.admin ? 'admit:admin' : undefined].filter(Boolean).join(' ');
+      const scope = [c.scope, c.admin ? BUILTIN_ADMIN_SCOPE : undefined].filter(Boolean).join(' ');
       if (scope) payload.scope = scope;
       return new SignJWT(payload)
         .setProtectedHeader({ alg: ALG, kid: signingKid, typ: 'JWT' })

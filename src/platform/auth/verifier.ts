@@ -6,13 +6,16 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import { commonErrors } from '../../errors.js';
+import { AppError, commonErrors } from '../../errors.js';
 import { canonicalEmail } from '../email.js';
 import type { BuiltinIssuer } from './builtin-issuer.js';
 
 // Bearer verification with jose: signature, exp, nbf, iss and aud checked; asymmetric algorithms
 // pinned (never `none`, never HMAC); `kid` only selects from the configured key set; an unknown kid
-// refetches at most once per cooldown. Verified identities are cached per token until it expires.
+// refetches at most once per cooldown. Verified identities are kept per token for a bounded time
+// (never past `exp`, never once their key has left the key set, never after a failed userinfo call).
+// An ID token offered as an access token is refused where it shows itself as one (RFC 9068 `typ`,
+// OIDC's `nonce` / `at_hash` / `c_hash`).
 
 /** Verified claims, before the user row exists (the users service turns them into a Principal). */
 export interface Identity {
@@ -25,6 +28,8 @@ export interface Identity {
   scopes: readonly string[];
   /** the `client_id` claim of a token whose subject is that client (client credentials), else null */
   clientId: string | null;
+  /** the token's scope holds the one that makes a system administrator (built-in: admit:admin; external: AUTH_ADMIN_SCOPE) */
+  grantsAdmin: boolean;
 }
 
 export interface TokenVerifier {
@@ -40,12 +45,26 @@ const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
  */
 const CACHE_LIMIT = 10_000;
 const CLOCK_TOLERANCE_S = 5;
+/**
+ * How long a verified token is answered from memory before it is verified again: long enough that a
+ * client reusing its token pays one verification a minute, short enough that a key withdrawn from
+ * the issuer's key set (or a token it no longer vouches for) stops working soon after.
+ */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+/** Header `typ` values of access tokens (RFC 9068) and of plain JWTs; anything else is another kind of token. */
+const ACCESS_TOKEN_TYPES = new Set(['jwt', 'at+jwt', 'application/at+jwt', 'application/jwt']);
+/** Claims only ID tokens carry (OIDC Core §2, §3.1.3.6, §3.3.2.11). */
+const ID_TOKEN_CLAIMS = ['nonce', 'at_hash', 'c_hash'];
 
 export interface VerifierOptions {
   issuer: string;
   audience: string;
   algorithms: string[];
   getKey: JWTVerifyGetKey;
+  /** whether the key `kid` is still in the key set as last loaded (a kept identity whose key left is dropped) */
+  keyPublished?: (kid: string | undefined) => boolean;
+  /** the scope value that makes a system administrator; undefined: none does */
+  adminScope: string | undefined;
   emailClaim: string;
   emailVerifiedClaim: string;
   /** asks the issuer's userinfo endpoint when the access token lacks the email claims */
@@ -63,35 +82,53 @@ function scopesOf(payload: JWTPayload): string[] {
   return [];
 }
 
-export function createVerifier(opts: VerifierOptions): TokenVerifier {
-  const cache = new Map<string, { identity: Identity; expiresAt: number }>();
+interface Verified {
+  identity: Identity;
+  kid: string | undefined;
+  expiresAt: number;
+}
 
-  async function verifyUncached(token: string): Promise<{ identity: Identity; expiresAt: number }> {
+export function createVerifier(opts: VerifierOptions): TokenVerifier {
+  const cache = new Map<string, Verified>();
+
+  async function verifyUncached(token: string, now: number): Promise<Verified> {
     let payload: JWTPayload;
+    let kid: string | undefined;
     try {
-      ({ payload } = await jwtVerify(token, opts.getKey, {
+      let header: { kid?: string; typ?: string };
+      ({ payload, protectedHeader: header } = await jwtVerify(token, opts.getKey, {
         issuer: opts.issuer,
         audience: opts.audience,
         algorithms: opts.algorithms,
         requiredClaims: ['exp', 'sub'],
         clockTolerance: CLOCK_TOLERANCE_S,
-        currentDate: new Date(opts.now()),
+        currentDate: new Date(now),
       }));
+      kid = header.kid;
+      const typ = header.typ?.toLowerCase();
+      if (typ !== undefined && !ACCESS_TOKEN_TYPES.has(typ))
+        throw commonErrors.invalidToken('not_an_access_token');
+      if (typ !== 'at+jwt' && typ !== 'application/at+jwt' && ID_TOKEN_CLAIMS.some((c) => c in payload))
+        throw commonErrors.invalidToken('id_token_not_accepted');
     } catch (err) {
       if (err instanceof joseErrors.JOSEError) throw commonErrors.invalidToken(err.code);
+      if (err instanceof AppError) throw err;
       throw commonErrors.invalidToken('unverifiable');
     }
     let claims: Record<string, unknown> = payload;
     if (!(opts.emailClaim in payload) && opts.userinfo) {
+      // a failed userinfo call is not an answer about the email: 503, and nothing is kept
       try {
         claims = { ...(await opts.userinfo(token)), ...payload };
-      } catch {
-        claims = payload;
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        throw commonErrors.unavailable(err);
       }
     }
     const rawEmail = str(claims[opts.emailClaim]);
     const canonical = rawEmail ? canonicalEmail(rawEmail) : undefined;
     const verified = claims[opts.emailVerifiedClaim];
+    const scopes = scopesOf(payload);
     const identity: Identity = {
       issuer: opts.issuer,
       subject: String(payload.sub),
@@ -100,19 +137,20 @@ export function createVerifier(opts: VerifierOptions): TokenVerifier {
       emailVerified: rawEmail !== null && (verified === true || verified === 'true'),
       name: str(claims.name),
       picture: str(claims.picture),
-      scopes: scopesOf(payload),
+      scopes,
       clientId:
         typeof payload.client_id === 'string' && payload.client_id === payload.sub ? payload.client_id : null,
+      grantsAdmin: opts.adminScope !== undefined && scopes.includes(opts.adminScope),
     };
-    return { identity, expiresAt: (payload.exp ?? 0) * 1000 };
+    return { identity, kid, expiresAt: Math.min((payload.exp ?? 0) * 1000, now + VERIFIED_TOKEN_TTL_MS) };
   }
 
   return {
     async verify(token) {
       const now = opts.now();
       const hit = cache.get(token);
-      if (hit && hit.expiresAt > now) return hit.identity;
-      const fresh = await verifyUncached(token);
+      if (hit && hit.expiresAt > now && (opts.keyPublished?.(hit.kid) ?? true)) return hit.identity;
+      const fresh = await verifyUncached(token, now);
       if (cache.size >= CACHE_LIMIT) {
         // the oldest tenth goes (a Map iterates in insertion order), and the expired ones after it
         let drop = CACHE_LIMIT / 10;
@@ -127,29 +165,40 @@ export function createVerifier(opts: VerifierOptions): TokenVerifier {
   };
 }
 
+/** Where a verifier gets its keys, and whether a key it used is still published. */
+export interface KeySource {
+  getKey: JWTVerifyGetKey;
+  keyPublished: (kid: string | undefined) => boolean;
+}
+
 /** Built-in mode: keys from the database, reloaded at most once per cooldown for an unknown kid. */
-export function builtinKeyGetter(
-  issuer: BuiltinIssuer,
-  cooldownMs: number,
-  now: () => number,
-): JWTVerifyGetKey {
+export function builtinKeySource(issuer: BuiltinIssuer, cooldownMs: number, now: () => number): KeySource {
   let local = createLocalJWKSet({ keys: [] });
+  let kids = new Set<string | undefined>();
   let loadedAt = Number.NEGATIVE_INFINITY;
   let loaded = false;
-  return async (header, input) => {
-    if (!loaded) {
-      local = createLocalJWKSet({ keys: await issuer.publicKeys() });
-      loaded = true;
-    }
-    try {
-      return await local(header, input);
-    } catch (err) {
-      if (!(err instanceof joseErrors.JWKSNoMatchingKey) || now() - loadedAt < cooldownMs) throw err;
-      loadedAt = now();
-      await issuer.reload();
-      local = createLocalJWKSet({ keys: await issuer.publicKeys() });
-      return local(header, input);
-    }
+  const load = async () => {
+    const keys = await issuer.publicKeys();
+    local = createLocalJWKSet({ keys });
+    kids = new Set(keys.map((k) => k.kid));
+  };
+  return {
+    keyPublished: (kid) => kids.has(kid),
+    async getKey(header, input) {
+      if (!loaded) {
+        await load();
+        loaded = true;
+      }
+      try {
+        return await local(header, input);
+      } catch (err) {
+        if (!(err instanceof joseErrors.JWKSNoMatchingKey) || now() - loadedAt < cooldownMs) throw err;
+        loadedAt = now();
+        await issuer.reload();
+        await load();
+        return local(header, input);
+      }
+    },
   };
 }
 
@@ -163,6 +212,7 @@ export function externalVerifier(opts: {
   issuer: string;
   audience: string;
   jwksUrl: string | undefined;
+  adminScope: string | undefined;
   emailClaim: string;
   emailVerifiedClaim: string;
   cooldownMs: number;
@@ -182,13 +232,16 @@ export function externalVerifier(opts: {
     });
     return discovery;
   };
-  let remote: JWTVerifyGetKey | undefined;
+  let remote: ReturnType<typeof createRemoteJWKSet> | undefined;
   const getKey: JWTVerifyGetKey = async (header, input) => {
     if (!remote) {
       const url = opts.jwksUrl ?? (await discover()).jwks_uri;
       if (!url) throw new Error('the issuer publishes no jwks_uri');
       remote = createRemoteJWKSet(new URL(url), {
         cooldownDuration: opts.cooldownMs,
+        // refetched at most this often while in use, so a withdrawn key is noticed as soon as kept
+        // identities are verified again
+        cacheMaxAge: VERIFIED_TOKEN_TTL_MS,
         timeoutDuration: opts.timeoutMs,
       });
     }
@@ -199,6 +252,9 @@ export function externalVerifier(opts: {
     audience: opts.audience,
     algorithms: ASYMMETRIC,
     getKey,
+    // the key set as jose last fetched it (it refetches after its cache age or for an unknown kid)
+    keyPublished: (kid) => remote?.jwks()?.keys.some((k) => k.kid === kid) ?? false,
+    adminScope: opts.adminScope,
     emailClaim: opts.emailClaim,
     emailVerifiedClaim: opts.emailVerifiedClaim,
     now: opts.now,
@@ -209,6 +265,8 @@ export function externalVerifier(opts: {
         headers: { authorization: `Bearer ${token}` },
         signal: AbortSignal.timeout(opts.timeoutMs),
       });
+      // the issuer refusing the token is its answer (401); any other failure is an outage (503)
+      if (res.status === 401 || res.status === 403) throw commonErrors.invalidToken('userinfo_refused');
       if (!res.ok) throw new Error(`userinfo answered ${res.status}`);
       return (await res.json()) as Record<string, unknown>;
     },

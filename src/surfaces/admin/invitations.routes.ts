@@ -2,8 +2,10 @@ import { Type } from 'typebox';
 import { type JsonAnswer, sendJson, serializeFor } from '../../http/json-answer.js';
 import { PageQuery } from '../../http/schemas.js';
 import { type Cursor, encodeCursor, type PageOptions } from '../../modules/invitations/invitation.model.js';
+import type { WithUrl } from '../../modules/invitations/invitations.service.js';
 import type { SurfaceContext } from '../context.js';
 import { type AdminApp, base, errs, security } from './common.js';
+import { IdempotencyHeaders, idempotently, replayable } from './idempotent.js';
 import { invitationOut, invitationWithUrlOut } from './mappers.js';
 import * as S from './schemas.js';
 
@@ -38,13 +40,16 @@ export function invitationRoutes(app: AdminApp, ctx: SurfaceContext): void {
         tags: ['invitations'],
         security,
         params: S.OrgParams,
+        headers: IdempotencyHeaders,
         body: S.CreateInvitation,
-        response: { 201: S.InvitationWithUrl, ...errs(403, 404, 409, 413, 415) },
+        response: { 201: replayable(S.InvitationWithUrl), ...errs(403, 404, 409, 413, 415, 422) },
       },
     },
     async (req, reply) => {
-      const inv = await ctx.invitations.create(await auth(req), req.params.organizationId, req.body);
-      return reply.code(201).send(invitationWithUrlOut(inv));
+      const inv = await idempotently<WithUrl>(ctx, req, reply, 201, (principal, commit) =>
+        ctx.invitations.create(principal, req.params.organizationId, req.body, commit),
+      );
+      return reply.send(invitationWithUrlOut(inv));
     },
   );
 
@@ -117,18 +122,17 @@ export function invitationRoutes(app: AdminApp, ctx: SurfaceContext): void {
         tags: ['invitations'],
         security,
         params: S.InvitationParams,
+        headers: IdempotencyHeaders,
         body: Type.Optional(S.ResendInvitation),
-        response: { 200: S.InvitationWithUrl, ...errs(403, 404, 409, 413, 415) },
+        response: { 200: replayable(S.InvitationWithUrl), ...errs(403, 404, 409, 413, 415, 422) },
       },
     },
-    async (req) =>
-      invitationWithUrlOut(
-        await ctx.invitations.resend(
-          await auth(req),
-          req.params.organizationId,
-          req.params.invitationId,
-          req.body ?? {},
-        ),
-      ),
+    async (req, reply) => {
+      const { organizationId, invitationId } = req.params;
+      const inv = await idempotently<WithUrl>(ctx, req, reply, 200, (principal, commit) =>
+        ctx.invitations.resend(principal, organizationId, invitationId, req.body ?? {}, commit),
+      );
+      return reply.send(invitationWithUrlOut(inv));
+    },
   );
 }
