@@ -21,7 +21,7 @@ import { cancelUndelivered, enqueueInvitationEmail } from '../outbox/outbox.repo
 import { sealOutboxToken } from '../outbox/sealed-token.js';
 import { type QuotaCheck, withQuotas } from '../quotas/reserve.js';
 import type { Principal } from '../users/principal.js';
-import { effectiveStatus, type Invitation, newPendingInvitation, toInvitation } from './invitation.model.js';
+import { type Invitation, newPendingInvitation, toInvitation } from './invitation.model.js';
 import { invitationUrl } from './invitation-link.js';
 import { invitationErrors } from './invitations.errors.js';
 import {
@@ -302,8 +302,6 @@ export function createInvitationsService(deps: InvitationsDeps) {
     url(token: string): string {
       return invitationUrl(deps.publicUrl, token);
     },
-
-    effectiveStatus,
   };
 }
 
