@@ -61,7 +61,7 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
-    // bad URL encoding and over-long parameters answer in the path's dialect (a token path: the uniform 404)
+    // bad URL encoding and over-long parameters answer in the path's error style (a token path: the uniform 404)
     frameworkErrors: (err, req, reply) => sendError(req, reply, frameworkError(err, req.url)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -84,7 +84,7 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
         version: '0.1.0',
         description:
           'Organization invitations: invite by email with a role, preview by token, accept or decline. ' +
-          'Three dialects: /v1 (admin, camelCase, problem+json), /api/v1 (envelope), /invitations (invitee, snake_case).',
+          'Three API styles: /v1 (admin, camelCase, problem+json), /api/v1 (envelope), /invitations (invitee, snake_case).',
       },
       servers: [{ url: config.publicUrl }],
       components: {

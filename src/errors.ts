@@ -1,6 +1,6 @@
 // Errors are data: one AppError with a stable snake_case `code` (public API: never renamed), an HTTP
 // status, a client-safe message, optional headers, and an internal cause that is logged, never sent.
-// Each module keeps a catalogue of factories; one Fastify error handler renders them per dialect.
+// Each module keeps a catalogue of factories; one Fastify error handler renders them in each surface's error style.
 
 export class AppError extends Error {
   constructor(

@@ -51,12 +51,30 @@ function applied({ error, results }: MigrationResultSet): string[] {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
+/**
+ * Kysely's migrator first lists every table of the database (its introspector) to see whether its
+ * own tables exist. On PostgreSQL a table dropped in ANOTHER schema while that listing runs (another
+ * tenant's or test's migration going down) fails it with 42P01 "relation does not exist", before
+ * anything of ours ran: then the listing is simply asked again.
+ */
+async function retryingIntrospection<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code !== '42P01' || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+}
+
 /** Applies every pending migration; throws with the failing migration's error. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
-  return applied(await (await migrator(db)).migrateToLatest());
+  return retryingIntrospection(async () => applied(await (await migrator(db)).migrateToLatest()));
 }
 
 /** Migrates up or down to the named migration (the upgrade path's tests start from an older schema). */
 export async function migrateTo(db: Kysely<Database>, name: string): Promise<string[]> {
-  return applied(await (await migrator(db)).migrateTo(name));
+  return retryingIntrospection(async () => applied(await (await migrator(db)).migrateTo(name)));
 }

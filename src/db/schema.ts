@@ -57,7 +57,9 @@ export interface WorkspaceMembershipsTable {
   created_at: number;
 }
 
-export type StoredInvitationStatus = 'pending' | 'accepted' | 'declined' | 'revoked' | 'expired';
+/** Every status an invitation can have: the one list (migration 0001's CHECK keeps its own copy, as history). */
+export const INVITATION_STATUSES = ['pending', 'accepted', 'declined', 'revoked', 'expired'] as const;
+export type StoredInvitationStatus = (typeof INVITATION_STATUSES)[number];
 export type DeliveryStatus = 'none' | 'queued' | 'sent' | 'retrying' | 'failed' | 'cancelled';
 
 export interface InvitationsTable {

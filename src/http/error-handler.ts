@@ -3,10 +3,10 @@ import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError, commonErrors } from '../errors.js';
 import { UUID_PATTERN } from '../platform/ids.js';
 import { errorPage, HTML_HEADERS } from './html.js';
-import { type Dialect, statusText } from './schemas.js';
+import { type ErrorStyle, statusText } from './schemas.js';
 
-/** Which dialect a path speaks: /api/v1 the envelope, /invite and /auth HTML, everything else problem+json. */
-export function dialectOf(url: string): Dialect | 'html' {
+/** Which error style a path answers in: /api/v1 the envelope, /invite and /auth HTML, everything else problem+json. */
+export function errorStyleOf(url: string): ErrorStyle | 'html' {
   if (url.startsWith('/api/v1/') || url === '/api/v1') return 'envelope';
   if (url.startsWith('/invite/') || url === '/invite' || url.startsWith('/auth/')) return 'html';
   return 'problem';
@@ -58,7 +58,7 @@ export function toAppError(err: unknown): AppError {
   return new AppError(500, 'internal_error', 'Something went wrong on our side.', {}, { cause: err });
 }
 
-/** Errors Fastify raises before routing (bad URL encoding, over-long path parameter), in our dialects. */
+/** Errors Fastify raises before routing (bad URL encoding, over-long path parameter), in our error styles. */
 export function frameworkError(err: FastifyError, url: string): AppError {
   // a token segment that cannot even be routed is still "a token that matches nothing": the same 404
   if (/^\/(api\/v1\/invitations|invite)\/[^/?#]/.test(url)) return commonErrors.notFound('invitation');
@@ -69,13 +69,13 @@ export function frameworkError(err: FastifyError, url: string): AppError {
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, e: AppError) {
   reply.code(e.status).headers(e.headers);
-  const dialect = dialectOf(request.url);
-  if (dialect === 'envelope') {
+  const style = errorStyleOf(request.url);
+  if (style === 'envelope') {
     return reply
       .type('application/json; charset=utf-8')
       .send({ success: false, error: { code: e.code, message: e.message }, message: e.message });
   }
-  if (dialect === 'html') {
+  if (style === 'html') {
     return reply.headers(HTML_HEADERS).send(errorPage(e, statusText(e.status)));
   }
   return reply.type('application/problem+json; charset=utf-8').send({

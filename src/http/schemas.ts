@@ -1,4 +1,9 @@
 import { type TSchema, Type } from 'typebox';
+import {
+  DEFAULT_PAGE_LIMIT,
+  INVITATION_STATUSES,
+  MAX_PAGE_LIMIT,
+} from '../modules/invitations/invitation.model.js';
 import { UUID_PATTERN } from '../platform/ids.js';
 
 export const Uuid = (description?: string) =>
@@ -7,11 +12,11 @@ export const DateTime = (description?: string) =>
   Type.String({ format: 'date-time', ...(description ? { description } : {}) });
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export const InvitationStatus = Type.Enum(['pending', 'accepted', 'declined', 'revoked', 'expired']);
+export const InvitationStatus = Type.Enum([...INVITATION_STATUSES]);
 
 export const PageQuery = Type.Object({
   status: Type.Optional(InvitationStatus),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT })),
   cursor: Type.Optional(
     Type.String({ maxLength: 512, description: 'Opaque position from the previous page.' }),
   ),
@@ -36,7 +41,8 @@ export const EnvelopeError = Type.Object({
   message: Type.String(),
 });
 
-export type Dialect = 'problem' | 'envelope';
+/** How a surface's errors look: RFC 9457 problem+json (admin, invitee) or the {success, error} envelope (/api/v1). */
+export type ErrorStyle = 'problem' | 'envelope';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad request',
@@ -53,14 +59,14 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'Service unavailable',
 };
 
-/** The error responses a route documents, in its dialect. */
-export function errorResponses(dialect: Dialect, statuses: number[]): Record<number, TSchema> {
+/** The error responses a route documents, in its error style. */
+export function errorResponses(style: ErrorStyle, statuses: number[]): Record<number, TSchema> {
   const out: Record<number, TSchema> = {};
   for (const s of [...statuses, 429, 503]) {
     const description = STATUS_TEXT[s] ?? 'Error';
     // problem+json is the media type these errors are sent with, so the document says so too
     out[s] =
-      dialect === 'envelope'
+      style === 'envelope'
         ? Type.Unsafe({ ...EnvelopeError, description })
         : Type.Unsafe({ description, content: { 'application/problem+json': { schema: Problem } } });
   }

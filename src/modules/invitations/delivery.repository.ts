@@ -1,5 +1,5 @@
 import type { Executor } from '../../db/tx.js';
-import { invitationFacts } from './invitations.repository.js';
+import { invitationFacts } from './invitation-views.repository.js';
 
 // The invitation's side of an email delivery, for the dispatcher (src/outbox/): what the message says,
 // and the `delivery` columns admins see. The outbox rows themselves are modules/outbox's.

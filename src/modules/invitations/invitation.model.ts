@@ -1,14 +1,17 @@
-import type { DeliveryStatus, InvitationsTable, StoredInvitationStatus } from '../../db/schema.js';
+import {
+  type DeliveryStatus,
+  INVITATION_STATUSES,
+  type InvitationsTable,
+  type StoredInvitationStatus,
+} from '../../db/schema.js';
 import { commonErrors } from '../../errors.js';
 
 export type EffectiveStatus = StoredInvitationStatus;
-export const INVITATION_STATUSES: readonly EffectiveStatus[] = [
-  'pending',
-  'accepted',
-  'declined',
-  'revoked',
-  'expired',
-];
+export { INVITATION_STATUSES };
+
+/** List pages: `limit` when none is given, and the largest a caller may ask for. */
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 200;
 
 /** `expired` is derived: a stored pending row whose expiry has passed by the service clock. */
 export function effectiveStatus(
@@ -120,10 +123,10 @@ export interface ListQuery {
   cursor?: string;
 }
 
-/** The validated query of a list route as page options (limit 50 unless given). */
+/** The validated query of a list route as page options (DEFAULT_PAGE_LIMIT unless given). */
 export function pageOptions(query: ListQuery): PageOptions {
   return {
-    limit: query.limit ?? 50,
+    limit: query.limit ?? DEFAULT_PAGE_LIMIT,
     ...(query.status ? { status: query.status as EffectiveStatus } : {}),
     ...(query.cursor ? { cursor: decodeCursor(query.cursor) } : {}),
   };

@@ -19,10 +19,11 @@ import {
 import { parsePermissions, withinCeiling } from '../organizations/permissions.policy.js';
 import { cancelUndelivered, enqueueInvitationEmail } from '../outbox/outbox.repository.js';
 import { sealOutboxToken } from '../outbox/sealed-token.js';
-import { type QuotaCheck, withQuotas } from '../quotas/reserve.js';
+import { withQuotas } from '../quotas/reserve.js';
 import type { Principal } from '../users/principal.js';
-import { effectiveStatus, type Invitation, newPendingInvitation, toInvitation } from './invitation.model.js';
+import { type Invitation, newPendingInvitation, toInvitation } from './invitation.model.js';
 import { invitationUrl } from './invitation-link.js';
+import { createQuotas, sendQuotas } from './invitation-quotas.js';
 import { invitationErrors } from './invitations.errors.js';
 import {
   findInvitation,
@@ -69,27 +70,6 @@ export function createInvitationsService(deps: InvitationsDeps) {
       throw invitationErrors.invalidExpiry(maxDays);
     }
     return expiresInDays * DAY_MS;
-  }
-
-  /** The quotas a mail to `email` in the organization counts against (creates and resends alike). */
-  function sendQuotas(principal: Principal, organizationId: string, email: string): QuotaCheck[] {
-    return [
-      {
-        limit: deps.quotaRecipient,
-        key: `recipient:${organizationId}:${email}`,
-        exceeded: (s) => invitationErrors.quota(s, 'recipient'),
-      },
-      {
-        limit: deps.quotaRecipientAll,
-        key: `recipient-all:${email}`,
-        exceeded: (s) => invitationErrors.quota(s, 'recipient'),
-      },
-      {
-        limit: deps.quotaInviter,
-        key: `inviter:${principal.userId}`,
-        exceeded: (s) => invitationErrors.quota(s, 'inviter'),
-      },
-    ];
   }
 
   /** Writes the mail intent for a fresh token in the caller's transaction. */
@@ -147,14 +127,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
         throw organizationErrors.unknownWorkspace();
       }
       const ttl = lifetime(input.expiresInDays);
-      const quotas: QuotaCheck[] = [
-        {
-          limit: deps.quotaOrg,
-          key: `organization:${organizationId}`,
-          exceeded: (s) => invitationErrors.quota(s, 'organization'),
-        },
-        ...sendQuotas(principal, organizationId, email),
-      ];
+      const quotas = createQuotas(deps, principal, organizationId, email);
 
       const token = ids.token();
       const now = clock.now();
@@ -292,7 +265,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
         });
       const resent = await withQuotas(
         deps.counters,
-        sendQuotas(principal, organizationId, current.email),
+        sendQuotas(deps, principal, organizationId, current.email),
         async () => (await rotate()) ?? notPendingOrMissing(organizationId, id),
       );
       if (sendEmail) deps.onMailQueued?.();
@@ -302,8 +275,6 @@ export function createInvitationsService(deps: InvitationsDeps) {
     url(token: string): string {
       return invitationUrl(deps.publicUrl, token);
     },
-
-    effectiveStatus,
   };
 }
 

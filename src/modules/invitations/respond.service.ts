@@ -21,13 +21,15 @@ import {
   type PageOptions,
   toInvitation,
 } from './invitation.model.js';
-import { invitationErrors } from './invitations.errors.js';
 import {
-  findInvitationById,
   findTokenPage,
   findTokenTarget,
   findTokenView,
   listForInvitee,
+} from './invitation-views.repository.js';
+import { invitationErrors } from './invitations.errors.js';
+import {
+  findInvitationById,
   listScopedInvitations,
   storedState,
   transition,
