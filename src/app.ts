@@ -15,15 +15,15 @@ import { frameworkError, installErrorHandling, sendError } from './http/error-ha
 import { validatorCompiler } from './http/validation.js';
 import { DOCS_CLIENT_ID } from './oauth/clients.js';
 import { declareSecurity, oauthSecurityScheme } from './oauth/openapi.js';
-import { pageSignIn } from './platform/auth/oidc-client.js';
+import { webSignIn } from './platform/auth/oidc-client.js';
 import type { Runtime } from './runtime.js';
 import type { Services } from './services.js';
 import { adminRoutes } from './surfaces/admin/routes.js';
 import { apiV1Routes } from './surfaces/api-v1/routes.js';
 import type { SurfaceContext } from './surfaces/context.js';
 import { inviteeRoutes } from './surfaces/invitee/routes.js';
-import { pageRoutes } from './surfaces/pages/routes.js';
 import { systemRoutes } from './surfaces/system/routes.js';
+import { webRoutes } from './surfaces/web/routes.js';
 
 /** What the HTTP app takes from its process besides services: configuration, logs, auth, shared store. */
 export type AppRuntime = Pick<Runtime, 'config' | 'logger' | 'verifier' | 'issuer' | 'redis'> & {
@@ -146,8 +146,8 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
   await app.register(apiV1Routes(ctx));
   await app.register(inviteeRoutes(ctx));
   // the invitation page signs in as an OpenID client (of Admit's own provider in built-in mode)
-  const signIn = pageSignIn(config, (r) => app.inject(r), rt.logger);
-  await app.register(pageRoutes(ctx, { users: ctx.users, sessions: ctx.sessions, ...signIn }));
+  const signIn = webSignIn(config, (r) => app.inject(r), rt.logger);
+  await app.register(webRoutes(ctx, { users: ctx.users, sessions: ctx.sessions, ...signIn }));
   for (const surface of surfaces) await surface(app, ctx);
   return app;
 }

@@ -12,7 +12,7 @@ import { uuidv7 } from '../platform/ids.js';
 // issuer, so the row is never a signed-in user and never becomes a member.
 
 export const CLIENT_ISSUER = 'urn:admit:client';
-export const PAGE_CLIENT_ID = 'admit-invitation-page';
+export const WEB_CLIENT_ID = 'admit-invitation-page';
 /** Swagger UI at /docs: a static public client (PKCE) redirecting to its oauth2-redirect page */
 export const DOCS_CLIENT_ID = 'admit-api-docs';
 

@@ -6,7 +6,7 @@ import type { AppInstance } from '../app.js';
 import { builtinSubject } from '../platform/auth/builtin-issuer.js';
 import type { Counters } from '../platform/counters.js';
 import { canonicalEmail } from '../platform/email.js';
-import { codeStep, emailStep, messagePage, pageHeaders } from './pages.js';
+import { codeStep, emailStep, messagePage, signInPageHeaders } from './pages.js';
 import type { SignInStore } from './sign-in.js';
 
 // The sign-in pages at /oauth/interaction/:uid: email → a code mailed through the outbox → code →
@@ -36,7 +36,7 @@ export function interactionRoutes(deps: {
   }
 
   function html(reply: FastifyReply, status: number, body: string, extra: string[] = []) {
-    return reply.code(status).headers(pageHeaders(publicUrl, extra)).send(body);
+    return reply.code(status).headers(signInPageHeaders(publicUrl, extra)).send(body);
   }
 
   async function detailsOf(req: FastifyRequest, reply: FastifyReply): Promise<Details | undefined> {

@@ -9,7 +9,7 @@ import { escapeHtml, htmlHeaders, htmlPage } from '../http/html.js';
 const h = escapeHtml;
 
 /** HTML_HEADERS with form-action opened to Admit and the given origins. */
-export function pageHeaders(publicUrl: string, extraOrigins: string[] = []): Record<string, string> {
+export function signInPageHeaders(publicUrl: string, extraOrigins: string[] = []): Record<string, string> {
   return htmlHeaders(["'self'", ...new Set([new URL(publicUrl).origin, ...extraOrigins])]);
 }
 
@@ -51,7 +51,7 @@ export function messagePage(title: string, text: string): string {
 
 function send(ctx: KoaContextWithOIDC, status: number, body: string, origins: string[] = []): void {
   ctx.status = status;
-  for (const [k, v] of Object.entries(pageHeaders(ctx.oidc.issuer, origins))) ctx.set(k, v);
+  for (const [k, v] of Object.entries(signInPageHeaders(ctx.oidc.issuer, origins))) ctx.set(k, v);
   ctx.body = body;
 }
 

@@ -12,8 +12,8 @@ import {
   type ClientRecord,
   type ClientsStore,
   DOCS_CLIENT_ID,
-  PAGE_CLIENT_ID,
   secretMatches,
+  WEB_CLIENT_ID,
 } from './clients.js';
 import { renderLogout, renderLogoutDone, renderProviderError } from './pages.js';
 
@@ -60,9 +60,9 @@ function metadataOf(c: ClientRecord): ClientMetadata {
   };
 }
 
-function pageClient(publicUrl: string): ClientMetadata {
+function webClient(publicUrl: string): ClientMetadata {
   return {
-    client_id: PAGE_CLIENT_ID,
+    client_id: WEB_CLIENT_ID,
     client_name: 'Admit invitation page',
     token_endpoint_auth_method: 'none',
     redirect_uris: [`${publicUrl}/auth/callback`],
@@ -116,7 +116,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const configuration: Configuration = {
     adapter: deps.adapter((model) => (model === 'Client' ? clientAdapter : undefined)),
-    clients: [pageClient(publicUrl), docsClient(publicUrl)],
+    clients: [webClient(publicUrl), docsClient(publicUrl)],
     extraClientMetadata: { properties: ['admit_admin'] },
     jwks: { keys: deps.privateJwks as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {

@@ -1,5 +1,5 @@
 /**
- * The link an invitee follows: the invitation page (surfaces/pages). Returned by create and resend,
+ * The link an invitee follows: the invitation page (surfaces/web). Returned by create and resend,
  * and written into the email by the dispatcher; built here only, so the two can never differ.
  */
 export function invitationUrl(publicUrl: string, token: string): string {

@@ -55,7 +55,7 @@ export const findTokenView = precompiledFirst((db: Executor, tokenHash: string) 
 );
 
 /** What the invitation page shows: the preview, the inviter with their avatar, and the member count. */
-export const findTokenPage = precompiledFirst((db: Executor, tokenHash: string) =>
+export const findTokenWebView = precompiledFirst((db: Executor, tokenHash: string) =>
   withFacts(db)
     .select([
       ...TOKEN_STATE,

@@ -22,9 +22,9 @@ import {
   toInvitation,
 } from './invitation.model.js';
 import {
-  findTokenPage,
   findTokenTarget,
   findTokenView,
+  findTokenWebView,
   listForInvitee,
 } from './invitation-views.repository.js';
 import { invitationErrors } from './invitations.errors.js';
@@ -46,7 +46,7 @@ export interface TokenView {
 }
 
 /** The invitation page shows the inviter (with avatar) and how many members the organization has. */
-export interface PageView extends TokenView {
+export interface WebView extends TokenView {
   inviter: { name: string | null; email: string | null; avatarUrl: string | null };
   memberCount: number;
 }
@@ -232,8 +232,8 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
     },
 
     /** The preview with the inviter, for the invitation page; read-only like preview. */
-    async pageView(token: string): Promise<PageView> {
-      const row = await byToken(token, findTokenPage);
+    async webView(token: string): Promise<WebView> {
+      const row = await byToken(token, findTokenWebView);
       return {
         ...tokenView(row),
         inviter: { name: row.inviter_name, email: row.inviter_email, avatarUrl: row.inviter_picture },

@@ -173,7 +173,7 @@ export function injectFetch(inject: Inject): LocalFetch {
  * at Admit's own provider with the static public client; external mode needs AUTH_CLIENT_ID, else
  * the page only previews (undefined).
  */
-export function pageClientSettings(config: {
+export function webClientSettings(config: {
   publicUrl: string;
   auth:
     | { mode: 'builtin' }
@@ -194,13 +194,13 @@ export function pageClientSettings(config: {
  * The page's sign-in as the composition wires it: the client (undefined when not configured, which
  * is logged once at start-up) and the issuer users are keyed by.
  */
-export function pageSignIn(
-  config: Parameters<typeof pageClientSettings>[0] & { timings: { jwksTimeoutMs: number } },
+export function webSignIn(
+  config: Parameters<typeof webClientSettings>[0] & { timings: { jwksTimeoutMs: number } },
   inject: Inject,
   logger: { warn(obj: object, msg: string): void },
 ): { oidc: OidcClient | undefined; issuer: string } {
   const issuer = config.auth.mode === 'builtin' ? config.publicUrl : config.auth.issuer;
-  const settings = pageClientSettings(config);
+  const settings = webClientSettings(config);
   if (!settings) {
     logger.warn(
       { issuer },

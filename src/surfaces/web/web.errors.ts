@@ -2,7 +2,7 @@ import { AppError } from '../../errors.js';
 
 // The pages surface's own failures (HTML through the error handler's friendly pages, src/http/html.ts).
 
-export const pageErrors = {
+export const webErrors = {
   /** a POST whose origin is another site, or whose form token does not match the session's */
   csrf: () =>
     new AppError(

@@ -11,8 +11,8 @@ import { assetRoutes } from './assets.js';
 import { authRoutes } from './auth-routes.js';
 import { cookieNames, readCookie } from './cookies.js';
 import { sameOrigin } from './guard.js';
-import { pageErrors } from './page.errors.js';
 import { declinedBody, invitationBody, joinedBody, type Viewer } from './views.js';
+import { webErrors } from './web.errors.js';
 
 // The invitation page (issue 14). GET /invite/:token is read-only (mail scanners prefetch links):
 // it previews the invitation and offers sign-in, or — signed in with the invited address — accept
@@ -21,7 +21,7 @@ import { declinedBody, invitationBody, joinedBody, type Viewer } from './views.j
 // Principal) and the same respond service as the API. Token states (unknown 404; expired, revoked,
 // declined, accepted 410) are AppErrors rendered as their own pages by the error handler.
 
-export interface PageDeps {
+export interface WebDeps {
   users: UsersService;
   sessions: SessionsService;
   /** undefined when sign-in is not configured (external mode without AUTH_CLIENT_ID) */
@@ -33,8 +33,8 @@ export interface PageDeps {
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 200 }) });
 const FORM_LIMIT = 4 * 1024;
 
-export const pageRoutes =
-  (ctx: SurfaceContext, deps: PageDeps): FastifyPluginAsyncTypebox =>
+export const webRoutes =
+  (ctx: SurfaceContext, deps: WebDeps): FastifyPluginAsyncTypebox =>
   async (app) => {
     const names = cookieNames(ctx.publicUrl);
     const publicOrigin = new URL(ctx.publicUrl).origin;
@@ -55,11 +55,11 @@ export const pageRoutes =
 
     /** Origin, then a live session, then its form token: anything else is refused before any change. */
     async function formSession(req: FastifyRequest): Promise<WebSession> {
-      if (!sameOrigin(req, publicOrigin)) throw pageErrors.csrf();
+      if (!sameOrigin(req, publicOrigin)) throw webErrors.csrf();
       const s = await session(req);
       if (!s) throw commonErrors.unauthorized('Your session has ended; sign in again.');
       if (!deps.sessions.csrfMatches(s, (req.body as Record<string, unknown> | undefined)?.csrf))
-        throw pageErrors.csrf();
+        throw webErrors.csrf();
       return s;
     }
 
@@ -70,7 +70,7 @@ export const pageRoutes =
       '/invite/:token',
       { schema: { hide: true, params: TokenParams }, config: rateLimit() },
       async (req, reply) => {
-        const view = await ctx.respond.pageView(req.params.token);
+        const view = await ctx.respond.webView(req.params.token);
         let viewer: Viewer = { kind: 'unconfigured' };
         if (deps.oidc) {
           const s = await session(req);
@@ -99,7 +99,7 @@ export const pageRoutes =
           const s = await formSession(req);
           const who = () => deps.users.principalFor(s.identity);
           // read first for the organization's name (and the 404/410 pages); the write re-checks everything
-          const view = await ctx.respond.pageView(req.params.token);
+          const view = await ctx.respond.webView(req.params.token);
           if (what === 'accept') {
             await ctx.respond.acceptByToken(req.params.token, who);
             return send(

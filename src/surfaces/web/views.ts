@@ -1,5 +1,5 @@
 import { escapeHtml as e } from '../../http/html.js';
-import type { PageView } from '../../modules/invitations/respond.service.js';
+import type { WebView } from '../../modules/invitations/respond.service.js';
 
 // The invitation page's HTML: plain forms and links, no script. Headings in order, every control a
 // real <button> or <a> with visible text, so keyboard focus follows reading order.
@@ -24,9 +24,9 @@ function httpsImage(url: string | null, alt: string): string {
   return `<img src="${e(url)}" alt="${e(alt)}" width="48" height="48">`;
 }
 
-export const inviterName = (v: PageView): string => v.inviter.name ?? v.inviter.email ?? 'An administrator';
+export const inviterName = (v: WebView): string => v.inviter.name ?? v.inviter.email ?? 'An administrator';
 
-function facts(v: PageView): string {
+function facts(v: WebView): string {
   const members = v.memberCount === 1 ? '1 member' : `${v.memberCount} members`;
   const rows: [string, string][] = [
     ['Organization', `${e(v.organization.name)} <span class="muted">(${members})</span>`],
@@ -49,7 +49,7 @@ function signOutForm(csrf: string, returnTo: string, label: string, switchAccoun
   );
 }
 
-function actions(v: PageView, token: string, viewer: Viewer): string {
+function actions(v: WebView, token: string, viewer: Viewer): string {
   const here = `/invite/${token}`;
   if (viewer.kind === 'unconfigured') {
     return (
@@ -86,7 +86,7 @@ function actions(v: PageView, token: string, viewer: Viewer): string {
   );
 }
 
-export function invitationBody(v: PageView, token: string, viewer: Viewer): string {
+export function invitationBody(v: WebView, token: string, viewer: Viewer): string {
   const logo = httpsImage(v.organization.logoUrl, `${v.organization.name} logo`);
   return (
     `<div class="org">${logo}<span>${e(v.organization.name)}</span></div>` +

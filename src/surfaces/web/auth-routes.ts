@@ -3,8 +3,8 @@ import { Type } from 'typebox';
 import type { SurfaceContext } from '../context.js';
 import { type CookieNames, readCookie, setCookie } from './cookies.js';
 import { safeReturnTo, sameOrigin } from './guard.js';
-import { pageErrors } from './page.errors.js';
-import type { PageDeps } from './routes.js';
+import type { WebDeps } from './routes.js';
+import { webErrors } from './web.errors.js';
 
 // Sign-in for the invitation page: GET /auth/sign-in starts an authorization code + PKCE request at
 // the issuer, GET /auth/callback finishes it and starts a server-side session, POST /auth/sign-out
@@ -14,7 +14,7 @@ const PENDING_PATH = '/auth/callback';
 const NO_STORE = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
 
 export const authRoutes =
-  (ctx: SurfaceContext, deps: PageDeps, names: CookieNames): FastifyPluginAsyncTypebox =>
+  (ctx: SurfaceContext, deps: WebDeps, names: CookieNames): FastifyPluginAsyncTypebox =>
   async (app) => {
     const publicOrigin = new URL(ctx.publicUrl).origin;
 
@@ -26,14 +26,14 @@ export const authRoutes =
       },
       async (req, reply) => {
         const oidc = deps.oidc;
-        if (!oidc) throw pageErrors.signInNotConfigured();
+        if (!oidc) throw webErrors.signInNotConfigured();
         const returnTo = safeReturnTo(req.query.return_to, ctx.publicUrl);
-        if (!returnTo) throw pageErrors.invalidReturnTo();
+        if (!returnTo) throw webErrors.invalidReturnTo();
         let started: Awaited<ReturnType<typeof oidc.start>>;
         try {
           started = await oidc.start();
         } catch (err) {
-          throw pageErrors.providerUnavailable(err);
+          throw webErrors.providerUnavailable(err);
         }
         const { url, ...checks } = started;
         setCookie(reply, names, names.pending, deps.sessions.sealPending({ ...checks, returnTo }), {
@@ -49,11 +49,11 @@ export const authRoutes =
       { schema: { hide: true, querystring: Type.Record(Type.String(), Type.String()) } },
       async (req, reply) => {
         const oidc = deps.oidc;
-        if (!oidc) throw pageErrors.signInNotConfigured();
+        if (!oidc) throw webErrors.signInNotConfigured();
         const pending = deps.sessions.openPending(readCookie(req, names.pending));
         setCookie(reply, names, names.pending, '', { maxAge: 0, path: PENDING_PATH });
         reply.headers(NO_STORE);
-        if (!pending) throw pageErrors.signInFailed();
+        if (!pending) throw webErrors.signInFailed();
         // cancelled at the provider (access_denied, login_required, …): back to the invitation, still pending
         if (req.query.error) return reply.code(303).header('location', pending.returnTo).send();
         let result: Awaited<ReturnType<typeof oidc.finish>>;
@@ -64,10 +64,10 @@ export const authRoutes =
             { err: { name: (err as Error).name, message: (err as Error).message } },
             'sign-in failed',
           );
-          throw pageErrors.signInFailed();
+          throw webErrors.signInFailed();
         }
         const identity = deps.sessions.identityFromClaims(deps.issuer, result.claims);
-        if (!identity) throw pageErrors.signInFailed();
+        if (!identity) throw webErrors.signInFailed();
         // provisions the user exactly as an API call with this identity would
         const principal = await deps.users.principalFor(identity);
         // a new cookie value at every sign-in (no session fixation); the previous session ends
@@ -86,13 +86,13 @@ export const authRoutes =
       '/auth/sign-out',
       { schema: { hide: true }, config: ctx.publicRateLimit ? { rateLimit: ctx.publicRateLimit } : {} },
       async (req, reply) => {
-        if (!sameOrigin(req, publicOrigin)) throw pageErrors.csrf();
+        if (!sameOrigin(req, publicOrigin)) throw webErrors.csrf();
         const body = (req.body ?? {}) as Record<string, unknown>;
         const cookie = readCookie(req, names.session);
         const session = await deps.sessions.find(cookie);
-        if (session && !deps.sessions.csrfMatches(session, body.csrf)) throw pageErrors.csrf();
+        if (session && !deps.sessions.csrfMatches(session, body.csrf)) throw webErrors.csrf();
         const returnTo = body.return_to === undefined ? '/' : safeReturnTo(body.return_to, ctx.publicUrl);
-        if (!returnTo) throw pageErrors.invalidReturnTo();
+        if (!returnTo) throw webErrors.invalidReturnTo();
         const { refreshToken } = await deps.sessions.end(cookie);
         if (refreshToken && deps.oidc) {
           await deps.oidc.revoke(refreshToken).catch((err: unknown) => {
