@@ -84,6 +84,8 @@ export type Mode = 'builtin' | 'external';
 export interface Stack {
   mode: Mode;
   admit: string;
+  /** the server's environment (for CLI commands on the same database) */
+  env: Record<string, string>;
   /** the external provider (external mode only) */
   idp: TestIdp | undefined;
   sink: SmtpSink;
@@ -163,6 +165,7 @@ export async function startStack(
   return {
     mode,
     admit,
+    env,
     mailsTo,
     async signInCode(email, after) {
       let code: string | undefined;
