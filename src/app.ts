@@ -50,12 +50,21 @@ export const BODY_LIMIT = 64 * 1024;
  */
 export async function buildApp(services: Services, rt: AppRuntime, surfaces: readonly Surface[] = []) {
   const { config } = rt;
+  const { timings } = config;
   const app = Fastify({
     loggerInstance: rt.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy ?? false,
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
+    // no client holds a connection for ever (slow loris): the headers, the whole request and an idle
+    // socket each have a deadline; node checks the first two every connectionsCheckingInterval
+    http: {
+      headersTimeout: timings.httpHeadersTimeoutMs,
+      requestTimeout: timings.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, timings.httpHeadersTimeoutMs / 2),
+    },
+    requestTimeout: timings.httpRequestTimeoutMs,
+    connectionTimeout: timings.httpIdleTimeoutMs,
+    keepAliveTimeout: timings.httpKeepAliveTimeoutMs,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     onProtoPoisoning: 'error',

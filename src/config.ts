@@ -54,6 +54,14 @@ export interface Config {
     jwksCooldownMs: number;
     /** how long to wait for the JWKS or discovery endpoint */
     jwksTimeoutMs: number;
+    /** HTTP: a request's headers must have arrived this long after it started (slow-loris bound) */
+    httpHeadersTimeoutMs: number;
+    /** HTTP: a whole request (headers and body) must have arrived within this */
+    httpRequestTimeoutMs: number;
+    /** HTTP: a socket with no traffic at all is closed after this */
+    httpIdleTimeoutMs: number;
+    /** HTTP: how long an idle keep-alive connection is held open for the next request */
+    httpKeepAliveTimeoutMs: number;
   };
 }
 
@@ -229,7 +237,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     smtpTimeoutMs: durationMs('SMTP_TIMEOUT', '15s'),
     jwksCooldownMs: durationMs('AUTH_JWKS_COOLDOWN', '30s'),
     jwksTimeoutMs: durationMs('AUTH_JWKS_TIMEOUT', '5s'),
+    httpHeadersTimeoutMs: durationMs('HTTP_HEADERS_TIMEOUT', '10s'),
+    httpRequestTimeoutMs: durationMs('HTTP_REQUEST_TIMEOUT', '30s'),
+    httpIdleTimeoutMs: durationMs('HTTP_IDLE_TIMEOUT', '60s'),
+    // above the 60 s idle timeout of common load balancers, so they never reuse a closing connection
+    httpKeepAliveTimeoutMs: durationMs('HTTP_KEEP_ALIVE_TIMEOUT', '72s'),
   };
+  const { httpHeadersTimeoutMs: headersMs, httpRequestTimeoutMs: requestMs } = timings;
+  if (headersMs && requestMs && headersMs > requestMs)
+    problems.push('HTTP_HEADERS_TIMEOUT: must not exceed HTTP_REQUEST_TIMEOUT');
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
