@@ -10,7 +10,7 @@ import { STRESS } from '../support/db.js';
 // (RELIABILITY-PLAN case 54/56): a reservation given back leaves nothing behind, so only what
 // committed occupies memory until its window ends, and that is bounded by the quotas themselves.
 
-const FLOOD = STRESS ? 1_000_000 : 100_000;
+const FLOOD = STRESS ? 1_000_000 : 20_000;
 const DAY = 86_400_000;
 const refused = () => new AppError(429, 'quota', 'over');
 
