@@ -1,3 +1,5 @@
+import { parseMailFrom } from './platform/email.js';
+
 // The only reader of process.env. Every variable of SPEC §1 is parsed and validated here, every bad
 // value is reported at once (ConfigError lists them all), and the result is frozen.
 
@@ -203,7 +205,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     problems.push(`SMTP_URL: expected smtp://host:port or smtps://host:port`);
   }
   const mailFrom = get('MAIL_FROM') ?? 'Admit <no-reply@localhost>';
-  if (/[\r\n]/.test(mailFrom)) problems.push('MAIL_FROM: must not contain line breaks');
+  if (!parseMailFrom(mailFrom))
+    problems.push(
+      `MAIL_FROM=${JSON.stringify(mailFrom)}: expected one address, bare or as Name <address>, without quotes, commas, comments or line breaks`,
+    );
 
   const limitHint = 'COUNT/DURATION such as 30/1m, or off';
   const rateLimitPublic = parse('RATE_LIMIT_PUBLIC', '30/1m', parseLimit, limitHint);
