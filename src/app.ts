@@ -50,12 +50,21 @@ export const BODY_LIMIT = 64 * 1024;
  */
 export async function buildApp(services: Services, rt: AppRuntime, surfaces: readonly Surface[] = []) {
   const { config } = rt;
+  const { timings } = config;
   const app = Fastify({
     loggerInstance: rt.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy ?? false,
-    requestTimeout: 30_000,
-    connectionTimeout: 60_000,
+    // no client holds a connection for ever (slow loris): the headers, the whole request and an idle
+    // socket each have a deadline; node checks the first two every connectionsCheckingInterval
+    http: {
+      headersTimeout: timings.httpHeadersTimeoutMs,
+      requestTimeout: timings.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, timings.httpHeadersTimeoutMs / 2),
+    },
+    requestTimeout: timings.httpRequestTimeoutMs,
+    connectionTimeout: timings.httpIdleTimeoutMs,
+    keepAliveTimeout: timings.httpKeepAliveTimeoutMs,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     onProtoPoisoning: 'error',
@@ -67,6 +76,20 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
 
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
+  // every answer, errors and 404s included: no MIME sniffing (set first, so routes that hand the raw
+  // response to the OpenID provider carry it too); every HTML page, Swagger UI's as well: not kept
+  // in caches, no Referer (a page may hold a token or an authorization code in its URL)
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.raw.setHeader('x-content-type-options', 'nosniff');
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+      if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'no-referrer');
+    }
+    return payload;
+  });
   // JSON APIs take JSON only: without the text/plain parser, any other content type is 415.
   app.removeContentTypeParser('text/plain');
 
@@ -106,6 +129,10 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
+    // the plugin's policy for its own pages (hashes of its inline scripts), minus
+    // upgrade-insecure-requests, which would send a plain-http development server's assets to https
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
     // Swagger UI signs in with authorization code + PKCE as the static public client of the docs
     initOAuth: {
       clientId: config.auth.mode === 'builtin' ? DOCS_CLIENT_ID : (config.auth.clientId ?? ''),

@@ -1,3 +1,5 @@
+import { parseMailFrom } from './platform/email.js';
+
 // The only reader of process.env. Every variable of SPEC §1 is parsed and validated here, every bad
 // value is reported at once (ConfigError lists them all), and the result is frozen.
 
@@ -54,6 +56,14 @@ export interface Config {
     jwksCooldownMs: number;
     /** how long to wait for the JWKS or discovery endpoint */
     jwksTimeoutMs: number;
+    /** HTTP: a request's headers must have arrived this long after it started (slow-loris bound) */
+    httpHeadersTimeoutMs: number;
+    /** HTTP: a whole request (headers and body) must have arrived within this */
+    httpRequestTimeoutMs: number;
+    /** HTTP: a socket with no traffic at all is closed after this */
+    httpIdleTimeoutMs: number;
+    /** HTTP: how long an idle keep-alive connection is held open for the next request */
+    httpKeepAliveTimeoutMs: number;
   };
 }
 
@@ -195,7 +205,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     problems.push(`SMTP_URL: expected smtp://host:port or smtps://host:port`);
   }
   const mailFrom = get('MAIL_FROM') ?? 'Admit <no-reply@localhost>';
-  if (/[\r\n]/.test(mailFrom)) problems.push('MAIL_FROM: must not contain line breaks');
+  if (!parseMailFrom(mailFrom))
+    problems.push(
+      `MAIL_FROM=${JSON.stringify(mailFrom)}: expected one address, bare or as Name <address>, without quotes, commas, comments or line breaks`,
+    );
 
   const limitHint = 'COUNT/DURATION such as 30/1m, or off';
   const rateLimitPublic = parse('RATE_LIMIT_PUBLIC', '30/1m', parseLimit, limitHint);
@@ -229,7 +242,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     smtpTimeoutMs: durationMs('SMTP_TIMEOUT', '15s'),
     jwksCooldownMs: durationMs('AUTH_JWKS_COOLDOWN', '30s'),
     jwksTimeoutMs: durationMs('AUTH_JWKS_TIMEOUT', '5s'),
+    httpHeadersTimeoutMs: durationMs('HTTP_HEADERS_TIMEOUT', '10s'),
+    httpRequestTimeoutMs: durationMs('HTTP_REQUEST_TIMEOUT', '30s'),
+    httpIdleTimeoutMs: durationMs('HTTP_IDLE_TIMEOUT', '60s'),
+    // above the 60 s idle timeout of common load balancers, so they never reuse a closing connection
+    httpKeepAliveTimeoutMs: durationMs('HTTP_KEEP_ALIVE_TIMEOUT', '72s'),
   };
+  const { httpHeadersTimeoutMs: headersMs, httpRequestTimeoutMs: requestMs } = timings;
+  if (headersMs && requestMs && headersMs > requestMs)
+    problems.push('HTTP_HEADERS_TIMEOUT: must not exceed HTTP_REQUEST_TIMEOUT');
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({

@@ -7,6 +7,12 @@ import type { Identity, TokenVerifier } from '../platform/auth/verifier.js';
 export type Authenticate = (request: FastifyRequest) => Promise<Principal>;
 
 const BEARER = /^Bearer ([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]*)$/;
+/**
+ * Longest bearer token looked at: access tokens are well under 2 KB, and anything longer is refused
+ * (401) before any decoding or signature work. Node itself answers 431 for a header section over
+ * 16 KB (its maxHeaderSize), before the request reaches Admit.
+ */
+export const MAX_BEARER_LENGTH = 8 * 1024;
 
 /** The principal of a client-credentials token (built-in mode); undefined when the client is unknown. */
 export type ClientPrincipals = (identity: Identity & { clientId: string }) => Promise<Principal | undefined>;
@@ -27,6 +33,7 @@ export function createAuthenticator(deps: {
       p = (async () => {
         const header = request.headers.authorization;
         if (!header) throw commonErrors.unauthorized();
+        if (header.length > MAX_BEARER_LENGTH + 'Bearer '.length) throw commonErrors.invalidToken('too_long');
         const m = BEARER.exec(header.trim());
         if (!m?.[1]) throw commonErrors.invalidToken('malformed');
         const identity = await deps.verifier.verify(m[1]);

@@ -62,8 +62,10 @@ export function toAppError(err: unknown): AppError {
 export function frameworkError(err: FastifyError, url: string): AppError {
   // a token segment that cannot even be routed is still "a token that matches nothing": the same 404
   if (/^\/(api\/v1\/invitations|invite)\/[^/?#]/.test(url)) return commonErrors.notFound('invitation');
+  // every other path parameter is a uuid: one over 200 characters is a malformed uuid (SPEC §5: 400),
+  // answered like a shorter malformed one, and a status every operation documents
   if (err.code === 'FST_ERR_MAX_PARAM_LENGTH')
-    return new AppError(414, 'uri_too_long', 'A path segment is too long.');
+    return new AppError(400, 'validation_failed', 'A path segment is too long to be an id.');
   return new AppError(400, 'bad_url', 'The URL is not validly encoded.');
 }
 

@@ -8,10 +8,12 @@ export interface Counters {
   release(key: string): Promise<void>;
 }
 
-export function memoryCounters(now: () => number = Date.now): Counters {
+/** The one process's counters, with the number of windows they hold (bounded: see release). */
+export function memoryCounters(now: () => number = Date.now): Counters & { size(): number } {
   const windows = new Map<string, { count: number; resetAt: number }>();
   let sweepAt = 0;
   return {
+    size: () => windows.size,
     async hit(key, windowMs) {
       const t = now();
       if (t >= sweepAt) {
@@ -29,7 +31,11 @@ export function memoryCounters(now: () => number = Date.now): Counters {
     },
     async release(key) {
       const w = windows.get(key);
-      if (w && w.resetAt > now() && w.count > 0) w.count -= 1;
+      if (!w || w.resetAt <= now() || w.count <= 0) return;
+      w.count -= 1;
+      // a window holding nothing limits nothing: forget it, so a flood of refused requests to random
+      // subjects (addresses, organizations) leaves no key behind for the rest of a day-long window
+      if (w.count === 0) windows.delete(key);
     },
   };
 }

@@ -33,3 +33,22 @@ export function canonicalEmail(input: string): CanonicalEmailResult {
   if (Buffer.byteLength(email) > 254) return { ok: false, reason: 'longer than 254 bytes' };
   return { ok: true, email };
 }
+
+// The sender: `Display Name <local@domain>` or a bare `local@domain`, one address only. The display
+// name is plain text (no quotes, brackets, commas or control characters) and the address a dot-atom
+// at a host name (one label allowed: `localhost` is a fine development sender), so nothing in it can
+// be read by a mail library as a second address, a comment or another header.
+const FROM = /^(?:([^"<>()[\]\\,;:@\p{Cc}]*[^"<>()[\]\\,;:@\p{Cc}\s])\s*<([^<>\s]+)>|([^<>\s]+))$/u;
+
+/** The sender's display name and address, or undefined when MAIL_FROM is not one plain address. */
+export function parseMailFrom(text: string): { name: string; address: string } | undefined {
+  const m = FROM.exec(text.trim());
+  if (!m) return undefined;
+  const address = m[2] ?? m[3] ?? '';
+  const at = address.lastIndexOf('@');
+  const local = address.slice(0, at);
+  const domain = domainToASCII(address.slice(at + 1).toLowerCase());
+  if (at <= 0 || !LOCAL.test(local) || local.length > 64) return undefined;
+  if (!domain?.split('.').every((l) => LABEL.test(l))) return undefined;
+  return { name: (m[1] ?? '').trim(), address: `${local}@${domain}` };
+}

@@ -35,7 +35,7 @@ export function contractOf(app: App): Contract {
   const routes: Route[] = Object.keys(doc.paths)
     .map((template) => ({
       template,
-      re: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      re: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]*')}$`),
       statics: template.split('/').filter((s) => s && !s.startsWith('{')).length,
     }))
     // a static segment beats a parameter, as in the router

@@ -124,14 +124,18 @@ export async function invitationListVersion(db: Reader, organizationId: string):
   return (await listVersionQuery(db, organizationId))[0]?.version ?? 0;
 }
 
-/** Across organizations: every row for a system admin, else the organizations where the user holds the permission. */
+/**
+ * Across organizations: every row for a system admin, the one organization of a client, else the
+ * organizations where the user holds the permission.
+ */
 export function listScopedInvitations(
   db: Executor,
-  scope: { all: true } | { userId: string; permission: string },
+  scope: { all: true } | { userId: string; permission: string } | { organizationId: string },
   opts: ListOptions,
 ): Promise<InvitationRow[]> {
   let q = base(db);
-  if (!('all' in scope))
+  if ('organizationId' in scope) q = q.where('i.organization_id', '=', scope.organizationId);
+  else if (!('all' in scope))
     q = q.where('i.organization_id', 'in', organizationIdsWithPermission(db, scope.userId, scope.permission));
   return page(q, opts).execute();
 }

@@ -5,6 +5,7 @@ import { commonErrors } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import { looksLikeInvitationToken, sha256Hex } from '../../platform/crypto.js';
 import type { Ids } from '../../platform/ids.js';
+import { clientStanding } from '../organizations/access.js';
 import {
   findMembershipWithRole,
   insertMembership,
@@ -282,9 +283,19 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
       return null;
     },
 
-    /** Across organizations: system admin sees all; anyone else the organizations where they hold invitations:read. */
+    /**
+     * Across organizations: system admin sees all; a client its organization when its role holds
+     * invitations:read; anyone else the organizations where they hold invitations:read.
+     */
     async listScoped(principal: Principal, opts: PageOptions): Promise<Page<Invitation>> {
       const now = clock.now();
+      if (principal.client && !principal.isSystemAdmin) {
+        // a client is no member: its one organization, when its role may read invitations there
+        const standing = await clientStanding(db.reads, principal);
+        if (!standing?.permissions.has('invitations:read')) return { items: [], next: null };
+        const scope = { organizationId: standing.organizationId };
+        return invitationPage(opts, now, (o) => listScopedInvitations(db.kysely, scope, o));
+      }
       const scope = principal.isSystemAdmin
         ? ({ all: true } as const)
         : { userId: principal.userId, permission: 'invitations:read' };

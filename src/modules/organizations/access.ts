@@ -49,6 +49,21 @@ async function clientAccess(db: Reader, principal: Principal, organizationId: st
   throw organizationErrors.notFound();
 }
 
+/**
+ * A non-admin client's standing in its one organization (its role's permissions, read now), or
+ * undefined when it has none. What a client sees in cross-organization lists follows from this, as a
+ * member's follows from its memberships.
+ */
+export async function clientStanding(db: Reader, principal: Principal): Promise<Access | undefined> {
+  const organizationId = principal.client?.organizationId;
+  if (!organizationId || principal.isSystemAdmin) return undefined;
+  try {
+    return await clientAccess(db, principal, organizationId);
+  } catch {
+    return undefined; // its organization or role is gone: it stands nowhere
+  }
+}
+
 /** accessTo plus one permission: a member without it gets 403. */
 export async function requirePermission(
   db: Reader,

@@ -6,7 +6,7 @@ import type { Counters } from '../../platform/counters.js';
 import type { Ids } from '../../platform/ids.js';
 import { type QuotaCheck, withQuotas } from '../quotas/reserve.js';
 import type { Principal } from '../users/principal.js';
-import { accessTo, requirePermission } from './access.js';
+import { accessTo, clientStanding, requirePermission } from './access.js';
 import { organizationErrors } from './organizations.errors.js';
 import {
   countMembers,
@@ -105,10 +105,14 @@ export function createOrganizationsService(deps: {
 
     /** The organizations the caller is a member of (for a system admin: every organization). */
     async listMine(principal: Principal): Promise<Organization[]> {
-      const rows = principal.isSystemAdmin
-        ? await listAllOrganizations(db.kysely)
-        : await listOrganizationsOfUser(db.kysely, principal.userId);
-      return rows.map(toOrganization);
+      if (principal.isSystemAdmin) return (await listAllOrganizations(db.kysely)).map(toOrganization);
+      if (principal.client) {
+        // a client is no member: it has its one organization through its role
+        const standing = await clientStanding(db.reads, principal);
+        const row = standing && (await findOrganization(db.kysely, standing.organizationId));
+        return row ? [toOrganization(row)] : [];
+      }
+      return (await listOrganizationsOfUser(db.kysely, principal.userId)).map(toOrganization);
     },
 
     /** Needs membership. */
