@@ -12,6 +12,7 @@ import Fastify, {
 import { commonErrors } from './errors.js';
 import { type ClientPrincipals, createAuthenticator } from './http/auth.js';
 import { frameworkError, installErrorHandling, sendError } from './http/error-handler.js';
+import { installRequestMetrics } from './http/request-metrics.js';
 import { validatorCompiler } from './http/validation.js';
 import { DOCS_CLIENT_ID } from './oauth/clients.js';
 import { declareSecurity, oauthSecurityScheme } from './oauth/openapi.js';
@@ -23,10 +24,11 @@ import { apiV1Routes } from './surfaces/api-v1/routes.js';
 import type { SurfaceContext } from './surfaces/context.js';
 import { inviteeRoutes } from './surfaces/invitee/routes.js';
 import { pageRoutes } from './surfaces/pages/routes.js';
+import { metricsRoutes } from './surfaces/system/metrics.js';
 import { systemRoutes } from './surfaces/system/routes.js';
 
 /** What the HTTP app takes from its process besides services: configuration, logs, auth, shared store. */
-export type AppRuntime = Pick<Runtime, 'config' | 'logger' | 'verifier' | 'issuer' | 'redis'> & {
+export type AppRuntime = Pick<Runtime, 'config' | 'logger' | 'verifier' | 'issuer' | 'redis' | 'metrics'> & {
   /** built-in mode: resolves client-credentials tokens to their registered client (src/oauth/) */
   clientPrincipals?: ClientPrincipals | undefined;
 };
@@ -65,6 +67,8 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
     frameworkErrors: (err, req, reply) => sendError(req, reply, frameworkError(err, req.url)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // first, so that every route registered below is measured
+  if (rt.metrics) installRequestMetrics(app, rt.metrics.requests);
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
   // JSON APIs take JSON only: without the text/plain parser, any other content type is 415.
@@ -142,6 +146,8 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
       isClosing: () => closing,
     }),
   );
+  if (rt.metrics)
+    await app.register(metricsRoutes({ scrape: rt.metrics.scrape, token: config.metrics.token }));
   await app.register(adminRoutes(ctx));
   await app.register(apiV1Routes(ctx));
   await app.register(inviteeRoutes(ctx));
