@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { RouteHistogram } from './route-histogram.js';
 
 // The process's Prometheus metrics (METRICS=on, served at GET /metrics). Everything that records into
 // them gets a narrow interface (DeliveryMetrics, RequestMetrics), so the outbox and the HTTP layer
@@ -58,13 +59,11 @@ export function createMetrics(opts: {
   // process memory, CPU, handles, GC and event-loop lag (nodejs_eventloop_lag_*), under their usual names
   collectDefaultMetrics({ register: registry });
 
-  const duration = new Histogram({
-    name: 'admit_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request, by method, route template and status; _count is the request count.',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [registry],
-  });
+  const duration = new RouteHistogram(
+    'admit_http_request_duration_seconds',
+    'Time to answer an HTTP request, by method, route template and status; _count is the request count.',
+    DURATION_BUCKETS,
+  );
   const deliveries = new Counter({
     name: 'admit_outbox_deliveries_total',
     help: 'Outbox delivery attempts settled by this process, by outcome (sent, retrying, failed, cancelled).',
@@ -123,15 +122,18 @@ export function createMetrics(opts: {
   return {
     deliveries: { delivered: (outcome) => deliveries.inc({ outcome }) },
     requests: {
-      observe: (method, route, status, seconds) =>
-        duration.observe({ method, route, status: String(status) }, seconds),
+      observe: (method, route, status, seconds) => duration.observe(method, route, status, seconds),
     },
     watchOutbox(read) {
       readOutbox = read;
     },
     async scrape() {
       await readBacklog();
-      return { contentType: registry.contentType, body: await registry.metrics() };
+      // the registry's text ends without a line feed; the format wants one after every line
+      return {
+        contentType: registry.contentType,
+        body: `${await registry.metrics()}\n${duration.exposition()}`,
+      };
     },
   };
 }
