@@ -21,11 +21,13 @@ import { statusKb } from './proc-stats.js';
 import type { Load, Scenario, World } from './scenario.js';
 import { accept } from './scenarios/accept.js';
 import { ADMIN_PAIRS, adminLists } from './scenarios/admin-list.js';
+import { adminListCursor } from './scenarios/admin-list-cursor.js';
 import { ceilingCommit } from './scenarios/ceiling-commit.js';
 import { ceilingFastify } from './scenarios/ceiling-fastify.js';
 import { create } from './scenarios/create.js';
 import { inviteeList } from './scenarios/invitee-list.js';
 import { preview } from './scenarios/preview.js';
+import { scopedList10Orgs, scopedListSystemAdmin } from './scenarios/scoped-list.js';
 import { seedWorld } from './seed.js';
 import { markdownTable } from './table.js';
 
@@ -33,7 +35,16 @@ export type { BenchOptions, BenchReport, ScenarioResult };
 export { DEFAULTS, markdownTable };
 
 /** The scenarios against Admit, in the order they run and are reported. */
-const SCENARIO_LIST: Scenario[] = [preview, inviteeList, ...adminLists, create, accept];
+const SCENARIO_LIST: Scenario[] = [
+  preview,
+  inviteeList,
+  ...adminLists,
+  adminListCursor,
+  scopedList10Orgs,
+  scopedListSystemAdmin,
+  create,
+  accept,
+];
 
 /** Every result's name, in order: the ceilings before and after the scenarios. */
 export const SCENARIOS = [

@@ -12,6 +12,7 @@ import Fastify, {
 import { commonErrors } from './errors.js';
 import { type ClientPrincipals, createAuthenticator } from './http/auth.js';
 import { frameworkError, installErrorHandling, sendError } from './http/error-handler.js';
+import { installRequestMetrics } from './http/request-metrics.js';
 import { validatorCompiler } from './http/validation.js';
 import { DOCS_CLIENT_ID } from './oauth/clients.js';
 import { declareSecurity, oauthSecurityScheme } from './oauth/openapi.js';
@@ -22,11 +23,12 @@ import { adminRoutes } from './surfaces/admin/routes.js';
 import { apiV1Routes } from './surfaces/api-v1/routes.js';
 import type { SurfaceContext } from './surfaces/context.js';
 import { inviteeRoutes } from './surfaces/invitee/routes.js';
+import { metricsRoutes } from './surfaces/system/metrics.js';
 import { systemRoutes } from './surfaces/system/routes.js';
 import { webRoutes } from './surfaces/web/routes.js';
 
 /** What the HTTP app takes from its process besides services: configuration, logs, auth, shared store. */
-export type AppRuntime = Pick<Runtime, 'config' | 'logger' | 'verifier' | 'issuer' | 'redis'> & {
+export type AppRuntime = Pick<Runtime, 'config' | 'logger' | 'verifier' | 'issuer' | 'redis' | 'metrics'> & {
   /** built-in mode: resolves client-credentials tokens to their registered client (src/oauth/) */
   clientPrincipals?: ClientPrincipals | undefined;
 };
@@ -74,6 +76,8 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
     frameworkErrors: (err, req, reply) => sendError(req, reply, frameworkError(err, req.url)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // first, so that every route registered below is measured
+  if (rt.metrics) installRequestMetrics(app, rt.metrics.requests);
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
   // every answer, errors and 404s included: no MIME sniffing (set first, so routes that hand the raw
@@ -169,6 +173,8 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
       isClosing: () => closing,
     }),
   );
+  if (rt.metrics)
+    await app.register(metricsRoutes({ scrape: rt.metrics.scrape, token: config.metrics.token }));
   await app.register(adminRoutes(ctx));
   await app.register(apiV1Routes(ctx));
   await app.register(inviteeRoutes(ctx));

@@ -20,6 +20,8 @@ export interface Composed {
 export async function composeApp(rt: Runtime, opts: { outbox?: Outbox | undefined } = {}): Promise<Composed> {
   const { outbox } = opts;
   const services = createServices(rt, { onMailQueued: outbox?.wake });
+  // the backlog is the database's, so any server process reports it (one query per scrape)
+  rt.metrics?.watchOutbox(services.system.outboxBacklog);
   const surfaces: Surface[] = [];
   const mailbox = outbox?.mailbox;
   // the dev mailbox holds live invitation links: served on loopback only, a 404 anywhere else

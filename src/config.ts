@@ -41,6 +41,8 @@ export interface Config {
   quotaInviter: Limit;
   quotaOrgCreate: Limit;
   logLevel: string;
+  /** GET /metrics (METRICS=on): loopback peers, or a bearer of METRICS_TOKEN when one is set */
+  metrics: { enabled: boolean; token: string | undefined };
   timings: {
     /** first outbox retry delay (before jitter) */
     outboxBackoffBaseMs: number;
@@ -234,6 +236,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
 
+  const metricsRaw = get('METRICS') ?? 'off';
+  if (metricsRaw !== 'on' && metricsRaw !== 'off')
+    problems.push(`METRICS=${JSON.stringify(metricsRaw)}: expected on or off`);
+  const metricsToken = get('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsRaw !== 'on')
+    problems.push('METRICS_TOKEN: only meaningful with METRICS=on; unset it or set METRICS=on');
+  // a bearer secret that guards nothing stronger than itself: too short would be guessable
+  if (metricsToken !== undefined && metricsToken.length < 32)
+    problems.push('METRICS_TOKEN: must be at least 32 characters of random text');
+
   const timings = {
     outboxBackoffBaseMs: durationMs('OUTBOX_BACKOFF_BASE', '2s'),
     outboxBackoffMaxMs: durationMs('OUTBOX_BACKOFF_MAX', '5m'),
@@ -277,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     quotaInviter,
     quotaOrgCreate,
     logLevel,
+    metrics: { enabled: metricsRaw === 'on', token: metricsToken },
     timings,
   });
 }

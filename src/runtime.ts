@@ -19,6 +19,7 @@ import { type Clock, systemClock } from './platform/clock.js';
 import { type Counters, memoryCounters, redisCounters } from './platform/counters.js';
 import { createSealer, type Sealer } from './platform/crypto.js';
 import { cryptoIds, type Ids } from './platform/ids.js';
+import { createMetrics, type Metrics } from './platform/metrics.js';
 import { resolveSecret } from './platform/secret.js';
 
 // What a process opens, in layers, so each command opens only what it needs:
@@ -101,6 +102,8 @@ export interface Runtime extends Core {
   verifier: TokenVerifier;
   counters: Counters;
   redis: Redis | undefined;
+  /** METRICS=on: what GET /metrics serves, recorded into by the HTTP app and the outbox dispatcher */
+  metrics: Metrics | undefined;
 }
 
 export async function createRuntime(config: Config, opts: CoreOptions = {}): Promise<Runtime> {
@@ -140,12 +143,20 @@ export async function createRuntime(config: Config, opts: CoreOptions = {}): Pro
       : undefined;
     redis?.on('error', (err) => logger.warn({ err }, 'redis error'));
     const counters = redis ? redisCounters(redis) : memoryCounters(now);
+    const metrics = config.metrics.enabled
+      ? createMetrics({
+          now,
+          pool: core.db.poolStats,
+          onError: (err) => logger.warn({ err }, 'metrics: reading the outbox backlog failed'),
+        })
+      : undefined;
     return {
       ...core,
       issuer,
       verifier,
       counters,
       redis,
+      metrics,
       async close() {
         redis?.disconnect();
         await core.close();

@@ -36,7 +36,7 @@ export interface ServiceHooks {
 export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
   const { config, db, clock, ids } = rt;
   return {
-    system: createSystemService({ db }),
+    system: createSystemService({ db, clock }),
     users: createUsersService({ db, clock, ids, systemAdminEmails: config.systemAdminEmails }),
     organizations: createOrganizationsService({
       db,

@@ -24,7 +24,7 @@ export const ADMIN_PAIRS = [
  * inviter, distinct created_at), because creating 100,000 over HTTP would take minutes. No outbox rows
  * (as with sendEmail:false).
  */
-async function seedBulk(world: World, organizationId: string, count: number): Promise<void> {
+export async function seedBulk(world: World, organizationId: string, count: number): Promise<void> {
   const k = world.rt.db.kysely;
   const role = await k
     .selectFrom('roles')
@@ -67,7 +67,7 @@ async function seedBulk(world: World, organizationId: string, count: number): Pr
 /** Each organization is bulk-seeded once per world, however many scenarios list it. */
 const seeded = new WeakMap<World, Map<string, Promise<void>>>();
 
-function seedOnce(world: World, size: 'big' | 'small'): Promise<void> {
+export function seedOnce(world: World, size: 'big' | 'small'): Promise<void> {
   const done = seeded.get(world) ?? new Map<string, Promise<void>>();
   seeded.set(world, done);
   const count = size === 'big' ? world.opts.bigOrg : world.opts.smallOrg;

@@ -41,6 +41,8 @@ export interface Db {
   capabilities: DbCapabilities;
   /** resolves when the database answers a trivial query */
   ping(): Promise<void>;
+  /** the connection pool's counts (metrics); undefined where there is no pool (SQLite's one connection) */
+  poolStats: (() => { total: number; idle: number; waiting: number }) | undefined;
   close(): Promise<void>;
 }
 
@@ -126,6 +128,7 @@ export function createDb(database: Config['database'], logger: DbLogger, pool: P
       reads: batchedReads(kysely),
       dialect: 'sqlite',
       capabilities: { keepsListVersions: true },
+      poolStats: undefined,
       ping: async () => {
         await sql`select 1`.execute(kysely);
       },
@@ -152,6 +155,7 @@ export function createDb(database: Config['database'], logger: DbLogger, pool: P
     reads: unbatchedReads(kysely),
     dialect: 'postgres',
     capabilities: { keepsListVersions: false },
+    poolStats: () => ({ total: pgPool.totalCount, idle: pgPool.idleCount, waiting: pgPool.waitingCount }),
     ping: async () => {
       await sql`select 1`.execute(kysely);
     },

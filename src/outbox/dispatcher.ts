@@ -15,6 +15,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Sealer } from '../platform/crypto.js';
 import { canonicalEmail } from '../platform/email.js';
 import type { Mailer } from '../platform/mailer.js';
+import type { DeliveryMetrics } from '../platform/metrics.js';
 import { messageFor } from './message.js';
 
 // Turns committed outbox intents into deliveries (see README.md beside this file): claim due rows
@@ -42,6 +43,8 @@ export interface DispatcherDeps {
   };
   /** sends in flight at once, so one stalled connection does not hold the others back */
   concurrency?: number;
+  /** counts each settled attempt by outcome (METRICS=on) */
+  deliveries?: DeliveryMetrics | undefined;
   /** injectable for tests; Math.random by default (jitter is not a secret) */
   random?: () => number;
 }
@@ -191,6 +194,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       logger.error({ err, outboxId: row.id }, 'outbox settle failed; the row is retried after its lease');
       return;
     }
+    deps.deliveries?.delivered(outcome.status);
     const log = outcome.status === 'sent' || outcome.status === 'cancelled' ? logger.info : logger.warn;
     log.call(
       logger,

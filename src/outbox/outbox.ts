@@ -3,6 +3,7 @@ import type { Db } from '../db/create-db.js';
 import type { Clock } from '../platform/clock.js';
 import type { Sealer } from '../platform/crypto.js';
 import { type DevMailbox, devMailbox, type Mailer, smtpMailer } from '../platform/mailer.js';
+import type { DeliveryMetrics } from '../platform/metrics.js';
 import { createDispatcher, type Dispatcher, type DispatcherLogger } from './dispatcher.js';
 
 // The email side of a process, for the composition (src/compose.ts) and `admit worker`: the mailer
@@ -34,6 +35,8 @@ export function createOutbox(
     clock: Clock;
     sealer: Sealer;
     logger: DispatcherLogger;
+    /** METRICS=on: counts each settled delivery attempt by outcome */
+    metrics?: { deliveries: DeliveryMetrics } | undefined;
   },
   opts: { concurrency?: number; random?: () => number } = {},
 ): Outbox {
@@ -69,6 +72,7 @@ export function createOutbox(
     mailFrom: config.mailFrom,
     timings: config.timings,
     concurrency,
+    deliveries: rt.metrics?.deliveries,
     ...(opts.random ? { random: opts.random } : {}),
   });
   let wakeTimer: NodeJS.Timeout | undefined;

@@ -1,0 +1,79 @@
+// admin-list-cursor: pages deep in the large organization's list, by cursor — what an admin paging
+// through (or a client exporting) the list asks — 100 rows each, through the admin API, never a kept
+// answer. Unfiltered pages are kept while unchanged (SQLite, kept-list-pages.ts), each cursor its own
+// key; the requests go round the cursors of more pages than the store keeps (LIST_PAGES_KEPT, oldest
+// evicted first), so each one finds its page evicted and reads it afresh, as a page that is not kept.
+import { encodeCursor } from '../../src/modules/invitations/invitation.model.js';
+import { LIST_PAGES_KEPT } from '../../src/modules/invitations/kept-list-pages.js';
+import type { Scenario, World } from '../scenario.js';
+import { seedOnce } from './admin-list.js';
+
+const PAGE = 100;
+
+/** A page starting at position `at` (0 = newest) of the large organization's list, and its cursor. */
+interface DeepPage {
+  at: number;
+  cursor: string;
+}
+
+/**
+ * The pages starting in the back half of the list (one per row position, so more pages than are
+ * kept even at the smoke test's 2,000 rows), read from the database in the list's own order.
+ */
+async function deepPages(world: World): Promise<DeepPage[]> {
+  const count = world.opts.bigOrg;
+  const from = Math.floor(count / 2);
+  const rows = await world.rt.db.kysely
+    .selectFrom('invitations')
+    .select(['created_at', 'id'])
+    .where('organization_id', '=', world.orgs.big)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .offset(from - 1)
+    .limit(count - PAGE - from + 1)
+    .execute();
+  const pages = rows.map((r, i) => ({
+    at: from + i,
+    cursor: encodeCursor({ createdAt: Number(r.created_at), id: r.id }),
+  }));
+  if (pages.length <= LIST_PAGES_KEPT) {
+    throw new Error(
+      `admin-list-cursor needs more than ${LIST_PAGES_KEPT} distinct pages (--big-org of at least ${2 * (LIST_PAGES_KEPT + PAGE + 1)})`,
+    );
+  }
+  return pages;
+}
+
+export const adminListCursor: Scenario = {
+  name: 'admin-list-cursor',
+  seed: (world) => seedOnce(world, 'big'),
+  load: async (world) => {
+    const pages = await deepPages(world);
+    let i = 0;
+    return {
+      next: (ctx) => {
+        const p = pages[i++ % pages.length] as DeepPage;
+        ctx.p = p;
+        return {
+          method: 'GET',
+          path: `/v1/organizations/${world.orgs.big}/invitations?limit=${PAGE}&cursor=${p.cursor}`,
+          headers: { authorization: `Bearer ${world.owner}` },
+        };
+      },
+      expect: 200,
+    };
+  },
+  check: (b, ctx, world) => {
+    const list = b as { email?: string }[];
+    const { at } = ctx.p as DeepPage;
+    const count = world.opts.bigOrg;
+    const domain = `${world.orgs.big.slice(0, 8)}.bench.example`;
+    // bulk row i is the (count-1-i)th newest: the page starting at `at` begins with row count-1-at
+    return (
+      Array.isArray(list) &&
+      list.length === PAGE &&
+      list[0]?.email === `bulk-${count - 1 - at}@${domain}` &&
+      list[PAGE - 1]?.email === `bulk-${count - at - PAGE}@${domain}`
+    );
+  },
+};
