@@ -70,6 +70,18 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
   // JSON APIs take JSON only: without the text/plain parser, any other content type is 415.
   app.removeContentTypeParser('text/plain');
 
+  if (!config.trustProxy) {
+    // behind a proxy nobody declared, every client shares the proxy's address: one rate-limit bucket
+    let warned = false;
+    app.addHook('onRequest', async (req) => {
+      if (warned || req.headers['x-forwarded-for'] === undefined) return;
+      warned = true;
+      req.log.warn(
+        'X-Forwarded-For arrived but TRUST_PROXY is unset: the header is ignored, so every client behind that proxy shares one rate-limit bucket (set TRUST_PROXY to the proxy address)',
+      );
+    });
+  }
+
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;
