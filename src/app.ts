@@ -56,7 +56,9 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
     trustProxy: config.trustProxy ?? false,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
-    return503OnClosing: true,
+    // a request arriving while the server drains gets our 503 (Retry-After, the path's dialect) from
+    // the onRequest hook below instead of Fastify's bare one
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -82,9 +84,22 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
     });
   }
 
+  // preClose runs before the listener closes: from then on, new requests are refused; those already
+  // past this hook finish
   let closing = false;
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
     closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw commonErrors.shuttingDown();
+  });
+  // a request in flight at close finishes, then its connection closes: Node closes only the
+  // connections idle at close(), and one that goes idle later would hold the listener open for the
+  // whole keep-alive timeout (72 s), past the shutdown grace
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
 
   await app.register(swagger, {
