@@ -67,7 +67,9 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
     requestTimeout: timings.httpRequestTimeoutMs,
     connectionTimeout: timings.httpIdleTimeoutMs,
     keepAliveTimeout: timings.httpKeepAliveTimeoutMs,
-    return503OnClosing: true,
+    // a request arriving while the server drains gets our 503 (Retry-After, the path's error style) from
+    // the onRequest hook below instead of Fastify's bare one
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -97,9 +99,34 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
   // JSON APIs take JSON only: without the text/plain parser, any other content type is 415.
   app.removeContentTypeParser('text/plain');
 
+  if (!config.trustProxy) {
+    // behind a proxy nobody declared, every client shares the proxy's address: one rate-limit bucket
+    let warned = false;
+    app.addHook('onRequest', async (req) => {
+      if (warned || req.headers['x-forwarded-for'] === undefined) return;
+      warned = true;
+      req.log.warn(
+        'X-Forwarded-For arrived but TRUST_PROXY is unset: the header is ignored, so every client behind that proxy shares one rate-limit bucket (set TRUST_PROXY to the proxy address)',
+      );
+    });
+  }
+
+  // preClose runs before the listener closes: from then on, new requests are refused; those already
+  // past this hook finish
   let closing = false;
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
     closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw commonErrors.shuttingDown();
+  });
+  // a request in flight at close finishes, then its connection closes: Node closes only the
+  // connections idle at close(), and one that goes idle later would hold the listener open for the
+  // whole keep-alive timeout (72 s), past the shutdown grace
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
 
   await app.register(swagger, {

@@ -31,6 +31,8 @@ export interface Config {
   emailVerifiedClaim: string;
   systemAdminEmails: readonly string[];
   smtpUrl: string | undefined;
+  /** `auto`: the dev mailbox is served when SMTP_URL is unset and HOST is loopback; `off`: never */
+  devMailbox: 'auto' | 'off';
   mailFrom: string;
   rateLimitPublic: Limit;
   trustProxy: string[] | undefined;
@@ -206,6 +208,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if (smtpUrl && !/^smtps?:\/\/[^/]+/.test(smtpUrl)) {
     problems.push(`SMTP_URL: expected smtp://host:port or smtps://host:port`);
   }
+  const devMailbox = parse(
+    'DEV_MAILBOX',
+    'auto',
+    (s) => (s === 'auto' || s === 'off' ? s : undefined),
+    'auto or off',
+  );
   const mailFrom = get('MAIL_FROM') ?? 'Admit <no-reply@localhost>';
   if (!parseMailFrom(mailFrom))
     problems.push(
@@ -279,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     emailVerifiedClaim: get('AUTH_EMAIL_VERIFIED_CLAIM') ?? 'email_verified',
     systemAdminEmails,
     smtpUrl,
+    devMailbox,
     mailFrom,
     rateLimitPublic,
     trustProxy,

@@ -43,6 +43,11 @@ export const commonErrors = {
       },
       { cause },
     ),
+  /** a request that arrives while the server drains (SIGTERM): another instance, or this one restarted, takes it */
+  shuttingDown: () =>
+    new AppError(503, 'shutting_down', 'The server is shutting down; try again shortly.', {
+      'retry-after': '1',
+    }),
   rateLimited: (retryAfterSeconds: number, code = 'rate_limited', message = 'Too many requests.') =>
     new AppError(429, code, message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
 };

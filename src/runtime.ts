@@ -20,7 +20,7 @@ import { type Counters, memoryCounters, redisCounters } from './platform/counter
 import { createSealer, type Sealer } from './platform/crypto.js';
 import { cryptoIds, type Ids } from './platform/ids.js';
 import { createMetrics, type Metrics } from './platform/metrics.js';
-import { resolveSecret } from './platform/secret.js';
+import { loadSecret, type SecretSource } from './platform/secret.js';
 
 // What a process opens, in layers, so each command opens only what it needs:
 //   openCore      logger, clock, ids, the database (migrated) and the sealer: `admit worker`, `admit token`
@@ -71,11 +71,13 @@ export async function openCore(config: Config, opts: CoreOptions = {}): Promise<
   const db = createDb(config.database, logger, opts.pool);
   try {
     if (opts.migrate !== false) await migrateToLatest(db.kysely);
+    const { secret, source } = loadSecret(config);
+    logSecretSource(logger, source);
     return {
       config,
       db,
       logger,
-      sealer: createSealer(resolveSecret(config)),
+      sealer: createSealer(secret),
       clock: opts.clock ?? systemClock,
       ids: opts.ids ?? cryptoIds,
       close: () => db.close(),
@@ -84,6 +86,23 @@ export async function openCore(config: Config, opts: CoreOptions = {}): Promise<
     await db.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Says where the secret came from. The generated file sits beside the database, so whoever copies
+ * the data directory (a backup, a volume snapshot) holds the key that seals the issuer's signing keys
+ * and can mint administrator tokens: production sets ADMIT_SECRET from outside it.
+ */
+function logSecretSource(logger: pino.Logger, source: SecretSource): void {
+  if (source.from === 'ADMIT_SECRET')
+    logger.info({ secretFrom: 'ADMIT_SECRET' }, 'secret: from ADMIT_SECRET');
+  else if (source.from === 'memory')
+    logger.info({ secretFrom: 'memory' }, 'secret: generated for this in-memory database');
+  else
+    logger.warn(
+      { secretFrom: 'file', path: source.path, created: source.created },
+      'secret: from the generated file beside the database; a copy of the data directory can mint administrator tokens (set ADMIT_SECRET from outside it in production)',
+    );
 }
 
 /** The built-in issuer (AUTH_ISSUER unset): its signing keys live in the database, created on first use. */

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, parseDuration } from '../config.js';
 import { createDb } from '../db/create-db.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { MAX_TOKEN_TTL_SECONDS } from '../platform/auth/builtin-issuer.js';
 import { canonicalEmail } from '../platform/email.js';
 import { openCore, openIssuer } from '../runtime.js';
 import { CLIENTS_USAGE, runClients } from './clients.js';
@@ -11,7 +12,8 @@ import { runWorker } from './worker.js';
 const USAGE = `usage:
   admit migrate                                   apply database migrations
   admit token --email E [--name N] [--admin] [--expires 24h]
-                                                  mint a built-in bearer token (email verified)
+                                                  mint a built-in bearer token (email verified;
+                                                  --expires at most 30d)
   admit worker                                    run the email dispatcher alone (PostgreSQL only)
 ${CLIENTS_USAGE}`;
 
@@ -46,6 +48,11 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(
         `admit token: ${!email?.ok ? 'a valid --email is required' : 'bad --expires'}\n${USAGE}\n`,
       );
+      return 2;
+    }
+    if (ttlMs > MAX_TOKEN_TTL_SECONDS * 1000) {
+      // a bearer token cannot be revoked before it expires: a leaked one must not stay good for ever
+      process.stderr.write('admit token: --expires is at most 30d (a token cannot be revoked early)\n');
       return 2;
     }
     if (config.auth.mode !== 'builtin') {

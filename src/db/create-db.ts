@@ -147,6 +147,13 @@ export function createDb(database: Config['database'], logger: DbLogger, pool: P
   });
   // Without this handler a backend dying under an idle client crashes the process (node-postgres#1707).
   pgPool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
+  // The pool listens only to its idle clients. A client checked out but between two queries (a
+  // transaction awaiting its next statement) whose backend dies emits 'error' with no listener,
+  // which crashed the server when PostgreSQL stopped under load (fault test). The query that runs
+  // on it next fails and answers 503; the pool drops the client when it is released.
+  pgPool.on('connect', (client) => {
+    client.on('error', (err) => logger.error({ err }, 'PostgreSQL connection lost'));
+  });
   const kysely = new Kysely<Database>({
     dialect: new PostgresDialect({ pool: withNamedStatements(pgPool) }),
   });

@@ -92,7 +92,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, e: AppEr
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const e = toAppError(err);
-    if (e.status === 503) request.log.warn({ err: e.cause }, 'database unavailable');
+    if (e.code === 'shutting_down') request.log.debug('refused: shutting down');
+    else if (e.status === 503) request.log.warn({ err: e.cause }, 'service unavailable');
     else if (e.status >= 500) request.log.error({ err: e.cause ?? err }, 'request failed');
     return sendError(request, reply, e);
   });

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 
-// Loopback-only endpoints (GET /metrics without a token): a request counts as local only when the
+// Loopback-only endpoints (the dev mailbox; GET /metrics without a token): a request counts as local only when the
 // socket's peer is a loopback address, the Host header names a loopback host, and no proxy header is
 // present. The peer alone is not enough: a reverse proxy on the same machine connects from loopback on
 // behalf of anyone (it adds X-Forwarded-* or Forwarded), and a web page that rebinds its own DNS name
@@ -21,7 +21,17 @@ export function isLoopbackHostHeader(host: string | undefined): boolean {
   const h = host.trim().toLowerCase();
   // [::1] or [::1]:port; otherwise name:port or address:port
   const name = h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.replace(/:\d*$/, '');
-  return name === 'localhost' || isLoopbackAddress(name);
+  // *.localhost resolves to loopback in browsers without asking DNS (RFC 6761), so it cannot be rebound
+  return name === 'localhost' || name.endsWith('.localhost') || isLoopbackAddress(name);
+}
+
+/** A listen address (HOST) or host name on this machine's loopback. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return h === 'localhost' || isLoopbackAddress(h);
 }
 
 function proxied(req: FastifyRequest): boolean {

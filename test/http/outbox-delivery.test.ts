@@ -379,7 +379,7 @@ for (const dialect of dialects()) {
       assert.equal(messages[0]?.subject, "You're invited to join Acme Corp");
       const { token } = linkIn(messages[0]!);
       assert.equal(`http://admit.test/invite/${token}`, inv.url);
-      const line = t.logs.find((l) => l.includes('dev mailbox'));
+      const line = t.logs.find((l) => l.includes('dev mailbox: message delivered'));
       assert.ok(line?.includes('bob@example.com') && line.includes('Acme Corp'));
       assert.ok(!t.logs.some((l) => l.includes(token)), 'the token is never logged');
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../src/db/schema.js';
 
 /**
@@ -10,9 +10,25 @@ import type { Database } from '../../src/db/schema.js';
  *    points at an accepted invitation of the same organization, accepted by that user; the same for
  *    workspace memberships of workspace invitations;
  * 3. at most one stored pending invitation per (organization, email);
- * 4. terminal columns consistent with the status.
+ * 4. terminal columns consistent with the status;
+ * 5. every invitation whose mail was asked for (delivery other than `none`) has its outbox row;
+ * on SQLite also `PRAGMA integrity_check` = ok and `PRAGMA foreign_key_check` empty (a torn write
+ * after a crash would show there first).
  */
-export async function checkInvariants(db: Kysely<Database>): Promise<void> {
+export async function checkInvariants(
+  db: Kysely<Database>,
+  opts: { dialect?: 'sqlite' | 'postgres' } = {},
+): Promise<void> {
+  if (opts.dialect === 'sqlite') {
+    const integrity = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(db);
+    assert.deepEqual(
+      integrity.rows.map((r) => r.integrity_check),
+      ['ok'],
+      'PRAGMA integrity_check',
+    );
+    const fk = await sql<Record<string, unknown>>`pragma foreign_key_check`.execute(db);
+    assert.deepEqual(fk.rows, [], 'PRAGMA foreign_key_check');
+  }
   const dupMembers = await db
     .selectFrom('memberships')
     .select(['organization_id', 'user_id', (eb) => eb.fn.countAll<number>().as('n')])
@@ -60,6 +76,16 @@ export async function checkInvariants(db: Kysely<Database>): Promise<void> {
     pending.set(key, (pending.get(key) ?? 0) + 1);
   }
   for (const [key, n] of pending) assert.ok(n <= 1, `${n} stored pending invitations for ${key}`);
+
+  const mailed = new Set(
+    (
+      await db.selectFrom('outbox').select('invitation_id').where('invitation_id', 'is not', null).execute()
+    ).map((r) => r.invitation_id),
+  );
+  for (const inv of invitations) {
+    if (inv.delivery_status === 'none') continue;
+    assert.ok(mailed.has(inv.id), `invitation ${inv.id} (delivery ${inv.delivery_status}) has no outbox row`);
+  }
 
   for (const inv of invitations) {
     const s = inv.status;

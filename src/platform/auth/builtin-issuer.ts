@@ -11,6 +11,11 @@ export const ALG = 'ES256';
 /** The scope that makes a built-in token's bearer a system administrator. */
 export const BUILTIN_ADMIN_SCOPE = 'admit:admin';
 const SEAL_CONTEXT = 'signing-key';
+/**
+ * The longest lifetime a minted token may have (30 days). A bearer token cannot be revoked before it
+ * expires, so a leaked one must not stay good for ever; `admit token --expires` refuses more.
+ */
+export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60;
 
 export interface BuiltinIssuer {
   issuer: string;
@@ -94,6 +99,9 @@ export async function createBuiltinIssuer(deps: {
     },
     reload: load,
     async sign(c) {
+      if (!(c.ttlSeconds <= MAX_TOKEN_TTL_SECONDS)) {
+        throw new RangeError(`a token lives at most 30 days, not ${c.ttlSeconds} s`);
+      }
       const nowSec = Math.floor(deps.now() / 1000);
       const payload: Record<string, unknown> = {
         email: c.email,

@@ -1,6 +1,5 @@
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   type JWTPayload,
   type JWTVerifyGetKey,
   errors as joseErrors,
@@ -9,6 +8,7 @@ import {
 import { AppError, commonErrors } from '../../errors.js';
 import { canonicalEmail } from '../email.js';
 import type { BuiltinIssuer } from './builtin-issuer.js';
+import { remoteKeySet } from './remote-jwks.js';
 
 // Bearer verification with jose: signature, exp, nbf, iss and aud checked; asymmetric algorithms
 // pinned (never `none`, never HMAC); `kid` only selects from the configured key set; an unknown kid
@@ -232,28 +232,28 @@ export function externalVerifier(opts: {
     });
     return discovery;
   };
-  let remote: ReturnType<typeof createRemoteJWKSet> | undefined;
-  const getKey: JWTVerifyGetKey = async (header, input) => {
-    if (!remote) {
+  const keys = remoteKeySet(
+    async () => {
       const url = opts.jwksUrl ?? (await discover()).jwks_uri;
       if (!url) throw new Error('the issuer publishes no jwks_uri');
-      remote = createRemoteJWKSet(new URL(url), {
-        cooldownDuration: opts.cooldownMs,
-        // refetched at most this often while in use, so a withdrawn key is noticed as soon as kept
-        // identities are verified again
-        cacheMaxAge: VERIFIED_TOKEN_TTL_MS,
-        timeoutDuration: opts.timeoutMs,
-      });
-    }
-    return remote(header, input);
-  };
+      return url;
+    },
+    {
+      cooldownMs: opts.cooldownMs,
+      // refreshed at most this often while in use, so a withdrawn key is noticed as soon as kept
+      // identities are verified again
+      maxAgeMs: VERIFIED_TOKEN_TTL_MS,
+      timeoutMs: opts.timeoutMs,
+      now: opts.now,
+    },
+  );
   return createVerifier({
     issuer: opts.issuer,
     audience: opts.audience,
     algorithms: ASYMMETRIC,
-    getKey,
-    // the key set as jose last fetched it (it refetches after its cache age or for an unknown kid)
-    keyPublished: (kid) => remote?.jwks()?.keys.some((k) => k.kid === kid) ?? false,
+    getKey: keys.getKey,
+    // the key set as last fetched (refetched after its age or for an unknown kid)
+    keyPublished: keys.keyPublished,
     adminScope: opts.adminScope,
     emailClaim: opts.emailClaim,
     emailVerifiedClaim: opts.emailVerifiedClaim,

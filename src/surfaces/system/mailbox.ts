@@ -1,10 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { commonErrors } from '../../errors.js';
 import { escapeHtml as e, HTML_HEADERS, htmlPage } from '../../http/html.js';
+import { isLocalRequest } from '../../http/loopback.js';
 
 // GET /dev/mailbox (SPEC §7): the dev mailbox's messages, newest first. Registered only when there is
-// no SMTP_URL and the server listens on loopback; anywhere else the route does not exist (404). The
+// no SMTP_URL, the server listens on loopback and DEV_MAILBOX is not `off`; anywhere else the route
+// does not exist (404). Listening on loopback is not enough on its own: a reverse proxy on the same
+// host forwards strangers from a loopback address, and a web page can rebind its own host name to
+// 127.0.0.1 (DNS rebinding). So each request must come from a loopback peer, name a loopback host in
+// `Host`, and carry no proxy header; anything else gets the same 404 as a missing route. The
 // messages hold live invitation links, so they are never cached. A browser (Accept: text/html) gets
 // a page with each message readable and its links clickable, so the quick start needs no SMTP server;
 // anything else gets JSON.
@@ -18,16 +24,6 @@ const Message = Type.Object({
   html: Type.String(),
   receivedAt: Type.String({ format: 'date-time' }),
 });
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[|\]$/g, '');
-  return (
-    h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
-  );
-}
 
 type Message = Type.Static<typeof Message>;
 
@@ -66,6 +62,7 @@ export const mailboxRoutes =
         },
       },
       async (req, reply) => {
+        if (!isLocalRequest(req)) throw commonErrors.routeNotFound();
         reply.header('cache-control', 'no-store');
         reply.header('referrer-policy', 'no-referrer');
         if (/\btext\/html\b/.test(req.headers.accept ?? '')) {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError } from '../../errors.js';
+import { commonErrors } from '../../errors.js';
 import { errorResponses } from '../../http/schemas.js';
 
 export interface SystemContext {
@@ -37,7 +37,7 @@ export const systemRoutes =
       },
       async () => {
         if (ctx.isClosing()) {
-          throw new AppError(503, 'shutting_down', 'The server is shutting down.', { 'retry-after': '1' });
+          throw commonErrors.shuttingDown();
         }
         await ctx.ping();
         return { status: 'ready' as const };
