@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import type { Db } from './db/create-db.js';
+import { createAuditLogService } from './modules/audit/audit-log.service.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createInvitationsService } from './modules/invitations/invitations.service.js';
 import { createRespondService } from './modules/invitations/respond.service.js';
@@ -46,7 +47,7 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
       quotaOrgCreate: config.quotaOrgCreate,
     }),
     roles: createRolesService({ db, clock, ids }),
-    members: createMembersService({ db }),
+    members: createMembersService({ db, clock, ids }),
     invitations: createInvitationsService({
       db,
       clock,
@@ -65,6 +66,7 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
     respond: createRespondService({ db, clock, ids }),
     sessions: createSessionsService({ db, clock, sealer: rt.sealer }),
     idempotency: createIdempotencyService({ db, clock, sealer: rt.sealer }),
+    events: createAuditLogService({ db }),
   };
 }
 

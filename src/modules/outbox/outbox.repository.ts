@@ -241,3 +241,37 @@ export async function releaseLeases(
   }
   return released;
 }
+
+// ---- webhook deliveries (kind `webhook`): the endpoint and the event, nothing sealed ----------------
+
+export const WEBHOOK = 'webhook';
+
+const insertWebhookRow = precompiledResult((db: Executor, row: Insertable<OutboxTable>) =>
+  db.insertInto('outbox').values(row),
+);
+
+/** One delivery of an event to an endpoint; `webhook-id` is the event id on every attempt and replay. */
+export async function enqueueWebhookDelivery(
+  db: Executor,
+  row: { id: string; webhookId: string; eventId: string; now: number },
+): Promise<void> {
+  await insertWebhookRow(db, {
+    id: row.id,
+    invitation_id: null,
+    kind: WEBHOOK,
+    recipient: row.webhookId,
+    status: 'queued',
+    attempts: 0,
+    next_attempt_at: row.now,
+    lease_owner: null,
+    lease_until: null,
+    sealed_token: null,
+    message_id: row.eventId,
+    last_attempt_at: null,
+    last_error: null,
+    created_at: row.now,
+    sent_at: null,
+    webhook_id: row.webhookId,
+    event_id: row.eventId,
+  });
+}

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { SurfaceContext } from '../context.js';
+import { eventRoutes } from './events.routes.js';
 import { invitationRoutes } from './invitations.routes.js';
 import { memberRoutes } from './members.routes.js';
 import { organizationRoutes } from './organizations.routes.js';
@@ -17,4 +18,5 @@ export const adminRoutes =
     workspaceRoutes(app, ctx);
     roleRoutes(app, ctx);
     invitationRoutes(app, ctx);
+    eventRoutes(app, ctx);
   };
