@@ -39,6 +39,12 @@ export interface Config {
   quotaInviter: Limit;
   quotaOrgCreate: Limit;
   logLevel: string;
+  /** `host[:port]` (lowercase) that webhooks may call although loopback or private, and over http */
+  webhookAllowedHosts: readonly string[];
+  /** how long events stay in the audit log */
+  eventRetentionMs: number;
+  /** how long delivered (or finally failed, cancelled) outbox rows and webhook deliveries are kept */
+  outboxRetentionMs: number;
   timings: {
     /** first outbox retry delay (before jitter) */
     outboxBackoffBaseMs: number;
@@ -54,6 +60,10 @@ export interface Config {
     jwksCooldownMs: number;
     /** how long to wait for the JWKS or discovery endpoint */
     jwksTimeoutMs: number;
+    /** one webhook attempt: connect, send, answer */
+    webhookTimeoutMs: number;
+    /** how often each process runs the retention sweep */
+    sweepIntervalMs: number;
   };
 }
 
@@ -221,6 +231,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
 
+  const webhookAllowedHosts = (get('WEBHOOK_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const h of webhookAllowedHosts) {
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(h))
+      problems.push(`WEBHOOK_ALLOWED_HOSTS: ${JSON.stringify(h)} is not host or host:port`);
+  }
+  const eventRetentionMs = durationMs('EVENT_RETENTION', '90d');
+  const outboxRetentionMs = durationMs('OUTBOX_RETENTION', '7d');
+
   const timings = {
     outboxBackoffBaseMs: durationMs('OUTBOX_BACKOFF_BASE', '2s'),
     outboxBackoffMaxMs: durationMs('OUTBOX_BACKOFF_MAX', '5m'),
@@ -229,6 +250,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     smtpTimeoutMs: durationMs('SMTP_TIMEOUT', '15s'),
     jwksCooldownMs: durationMs('AUTH_JWKS_COOLDOWN', '30s'),
     jwksTimeoutMs: durationMs('AUTH_JWKS_TIMEOUT', '5s'),
+    webhookTimeoutMs: durationMs('WEBHOOK_TIMEOUT', '10s'),
+    sweepIntervalMs: durationMs('SWEEP_INTERVAL', '5m'),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -256,6 +279,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     quotaInviter,
     quotaOrgCreate,
     logLevel,
+    webhookAllowedHosts,
+    eventRetentionMs,
+    outboxRetentionMs,
     timings,
   });
 }

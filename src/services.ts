@@ -10,6 +10,7 @@ import { createRolesService } from './modules/organizations/roles.service.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createSystemService } from './modules/system/system.service.js';
 import { createUsersService } from './modules/users/users.service.js';
+import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
 import type { Clock } from './platform/clock.js';
 import type { Counters } from './platform/counters.js';
 import type { Sealer } from './platform/crypto.js';
@@ -67,6 +68,14 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
     sessions: createSessionsService({ db, clock, sealer: rt.sealer }),
     idempotency: createIdempotencyService({ db, clock, sealer: rt.sealer }),
     events: createAuditLogService({ db }),
+    webhooks: createWebhooksService({
+      db,
+      clock,
+      ids,
+      sealer: rt.sealer,
+      allowedHosts: config.webhookAllowedHosts,
+      onQueued: hooks.onMailQueued,
+    }),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Sealer } from '../platform/crypto.js';
 import { type DevMailbox, devMailbox, type Mailer, smtpMailer } from '../platform/mailer.js';
 import { createDispatcher, type Dispatcher, type DispatcherLogger } from './dispatcher.js';
+import { type Resolve, webhookChannel } from './webhook.js';
 
 // The email side of a process, for the composition (src/compose.ts) and `admit worker`: the mailer
 // chosen by SMTP_URL (the dev mailbox without it) and the dispatcher. The server wakes the dispatcher
@@ -35,7 +36,7 @@ export function createOutbox(
     sealer: Sealer;
     logger: DispatcherLogger;
   },
-  opts: { concurrency?: number; random?: () => number } = {},
+  opts: { concurrency?: number; random?: () => number; resolve?: Resolve } = {},
 ): Outbox {
   const { config } = rt;
   const concurrency = opts.concurrency ?? DISPATCH_CONCURRENCY;
@@ -70,6 +71,15 @@ export function createOutbox(
     timings: config.timings,
     concurrency,
     ...(opts.random ? { random: opts.random } : {}),
+    webhook: webhookChannel({
+      db: rt.db,
+      clock: rt.clock,
+      sealer: rt.sealer,
+      allowedHosts: config.webhookAllowedHosts,
+      timeoutMs: config.timings.webhookTimeoutMs,
+      resolve: opts.resolve,
+      logger: rt.logger,
+    }),
   });
   let wakeTimer: NodeJS.Timeout | undefined;
   return {

@@ -96,6 +96,9 @@ export interface ClaimedRow {
   sealed_token: string | null;
   message_id: string;
   lease_owner: string;
+  /** kind `webhook`: the endpoint and the event */
+  webhook_id: string | null;
+  event_id: string | null;
 }
 
 /**
@@ -172,14 +175,17 @@ export function leaseRows(
       'sealed_token',
       'message_id',
       'lease_owner',
+      'webhook_id',
+      'event_id',
     ])
     .execute() as Promise<ClaimedRow[]>;
 }
 
+/** `statusCode`: a webhook endpoint's HTTP answer, when there was one. */
 export type Settlement =
-  | { status: 'sent' }
-  | { status: 'retrying'; nextAttemptAt: number; error: string }
-  | { status: 'failed'; error: string }
+  | { status: 'sent'; statusCode?: number }
+  | { status: 'retrying'; nextAttemptAt: number; error: string; statusCode?: number }
+  | { status: 'failed'; error: string; statusCode?: number }
   | { status: 'cancelled' };
 
 /**
@@ -204,6 +210,7 @@ export async function settle(
       last_error: outcome.status === 'retrying' || outcome.status === 'failed' ? outcome.error : null,
       next_attempt_at: outcome.status === 'retrying' ? outcome.nextAttemptAt : eb.ref('next_attempt_at'),
       sent_at: outcome.status === 'sent' ? now : null,
+      last_status_code: 'statusCode' in outcome ? (outcome.statusCode ?? null) : eb.ref('last_status_code'),
       lease_owner: null,
       lease_until: null,
       // the token is needed only until the mail is out (or can never go out)
@@ -266,7 +273,8 @@ export async function enqueueWebhookDelivery(
     lease_owner: null,
     lease_until: null,
     sealed_token: null,
-    message_id: row.eventId,
+    // unique per row (the mail's Message-ID); the webhook-id header is the event id
+    message_id: row.id,
     last_attempt_at: null,
     last_error: null,
     created_at: row.now,

@@ -5,6 +5,7 @@ import { invitationRoutes } from './invitations.routes.js';
 import { memberRoutes } from './members.routes.js';
 import { organizationRoutes } from './organizations.routes.js';
 import { roleRoutes } from './roles.routes.js';
+import { webhookRoutes } from './webhooks.routes.js';
 import { workspaceRoutes } from './workspaces.routes.js';
 
 // Seed 003: the admin API per organization, one file per resource. Routes only map HTTP to service
@@ -19,4 +20,5 @@ export const adminRoutes =
     roleRoutes(app, ctx);
     invitationRoutes(app, ctx);
     eventRoutes(app, ctx);
+    webhookRoutes(app, ctx);
   };
