@@ -7,6 +7,7 @@ import { createRespondService } from './modules/invitations/respond.service.js';
 import { createMembersService } from './modules/organizations/members.service.js';
 import { createOrganizationsService } from './modules/organizations/organizations.service.js';
 import { createRolesService } from './modules/organizations/roles.service.js';
+import { createSweepService } from './modules/retention/sweep.service.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createSystemService } from './modules/system/system.service.js';
 import { createUsersService } from './modules/users/users.service.js';
@@ -68,6 +69,13 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
     sessions: createSessionsService({ db, clock, sealer: rt.sealer }),
     idempotency: createIdempotencyService({ db, clock, sealer: rt.sealer }),
     events: createAuditLogService({ db }),
+    retention: createSweepService({
+      db,
+      clock,
+      ids,
+      eventRetentionMs: config.eventRetentionMs,
+      outboxRetentionMs: config.outboxRetentionMs,
+    }),
     webhooks: createWebhooksService({
       db,
       clock,
