@@ -4,8 +4,9 @@ import type { Ids } from '../../platform/ids.js';
 import { actorOf, type InvitationEventType, invitationShape, SYSTEM_ACTOR } from '../events/event.model.js';
 import { recordEvent } from '../events/record.js';
 import type { Principal } from '../users/principal.js';
+import { markExpired } from './expiry.repository.js';
 import { type Invitation, toInvitation } from './invitation.model.js';
-import { findInvitation, markExpired } from './invitations.repository.js';
+import { findInvitation } from './invitations.repository.js';
 
 // The invitation side of events: what the services record in the transaction of each transition.
 

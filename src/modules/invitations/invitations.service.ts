@@ -23,6 +23,7 @@ import type { Principal } from '../users/principal.js';
 import { effectiveStatus, type Invitation, newPendingInvitation, toInvitation } from './invitation.model.js';
 import { expirePredecessor, invitationEvent, isPendingConflict } from './invitation-events.js';
 import { invitationUrl } from './invitation-link.js';
+import { sendQuotas } from './invitation-quotas.js';
 import { invitationErrors } from './invitations.errors.js';
 import {
   findInvitation,
@@ -68,27 +69,6 @@ export function createInvitationsService(deps: InvitationsDeps) {
       throw invitationErrors.invalidExpiry(maxDays);
     }
     return expiresInDays * DAY_MS;
-  }
-
-  /** The quotas a mail to `email` in the organization counts against (creates and resends alike). */
-  function sendQuotas(principal: Principal, organizationId: string, email: string): QuotaCheck[] {
-    return [
-      {
-        limit: deps.quotaRecipient,
-        key: `recipient:${organizationId}:${email}`,
-        exceeded: (s) => invitationErrors.quota(s, 'recipient'),
-      },
-      {
-        limit: deps.quotaRecipientAll,
-        key: `recipient-all:${email}`,
-        exceeded: (s) => invitationErrors.quota(s, 'recipient'),
-      },
-      {
-        limit: deps.quotaInviter,
-        key: `inviter:${principal.userId}`,
-        exceeded: (s) => invitationErrors.quota(s, 'inviter'),
-      },
-    ];
   }
 
   /** Writes the mail intent for a fresh token in the caller's transaction. */
@@ -152,7 +132,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
           key: `organization:${organizationId}`,
           exceeded: (s) => invitationErrors.quota(s, 'organization'),
         },
-        ...sendQuotas(principal, organizationId, email),
+        ...sendQuotas(deps, principal, organizationId, email),
       ];
 
       const token = ids.token();
@@ -299,7 +279,7 @@ export function createInvitationsService(deps: InvitationsDeps) {
         });
       const resent = await withQuotas(
         deps.counters,
-        sendQuotas(principal, organizationId, current.email),
+        sendQuotas(deps, principal, organizationId, current.email),
         async () => {
           try {
             return (await rotate()) ?? (await notPendingOrMissing(organizationId, id));

@@ -4,9 +4,9 @@ import type { Clock } from '../../platform/clock.js';
 import type { Ids } from '../../platform/ids.js';
 import { deleteEventsBefore } from '../events/events.repository.js';
 import { deleteExpiredKeys } from '../idempotency/idempotency.repository.js';
+import { expireDue } from '../invitations/expiry.repository.js';
 import { toInvitation } from '../invitations/invitation.model.js';
 import { invitationEvent } from '../invitations/invitation-events.js';
-import { expireDue } from '../invitations/invitations.repository.js';
 import {
   deleteExpiredOAuthPayloads,
   deleteExpiredSignInCodes,
