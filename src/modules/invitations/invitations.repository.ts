@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import {
-  affected,
   precompiled,
   precompiledFirst,
   precompiledResult,
