@@ -25,6 +25,8 @@ export class Receiver {
   readonly received: Received[] = [];
   /** the status to answer for each request; defaults to 200 */
   answer: (r: Received) => number = () => 200;
+  /** record each request but never answer it (the sender waits until its timeout or death) */
+  hold = false;
   private server: Server | undefined;
   port = 0;
 
@@ -35,6 +37,7 @@ export class Receiver {
       req.on('end', () => {
         const r = { headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
         this.received.push(r);
+        if (this.hold) return;
         res.statusCode = this.answer(r);
         res.end('ok');
       });
@@ -57,6 +60,7 @@ export class Receiver {
   }
 
   async close(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server = undefined;
   }
