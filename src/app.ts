@@ -153,6 +153,8 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
         { name: 'workspaces' },
         { name: 'roles' },
         { name: 'invitations' },
+        { name: 'events' },
+        { name: 'webhooks' },
         { name: 'invitee' },
         { name: 'system' },
       ],

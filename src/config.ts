@@ -45,6 +45,12 @@ export interface Config {
   logLevel: string;
   /** GET /metrics (METRICS=on): loopback peers, or a bearer of METRICS_TOKEN when one is set */
   metrics: { enabled: boolean; token: string | undefined };
+  /** `host[:port]` (lowercase) that webhooks may call although loopback or private, and over http */
+  webhookAllowedHosts: readonly string[];
+  /** how long events stay in the audit log */
+  eventRetentionMs: number;
+  /** how long delivered (or finally failed, cancelled) outbox rows and webhook deliveries are kept */
+  outboxRetentionMs: number;
   timings: {
     /** first outbox retry delay (before jitter) */
     outboxBackoffBaseMs: number;
@@ -68,6 +74,10 @@ export interface Config {
     httpIdleTimeoutMs: number;
     /** HTTP: how long an idle keep-alive connection is held open for the next request */
     httpKeepAliveTimeoutMs: number;
+    /** one webhook attempt: connect, send, answer */
+    webhookTimeoutMs: number;
+    /** how often each process runs the retention sweep */
+    sweepIntervalMs: number;
   };
 }
 
@@ -253,6 +263,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   // a bearer secret that guards nothing stronger than itself: too short would be guessable
   if (metricsToken !== undefined && metricsToken.length < 32)
     problems.push('METRICS_TOKEN: must be at least 32 characters of random text');
+  const webhookAllowedHosts = (get('WEBHOOK_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const h of webhookAllowedHosts) {
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(h))
+      problems.push(`WEBHOOK_ALLOWED_HOSTS: ${JSON.stringify(h)} is not host or host:port`);
+  }
+  const eventRetentionMs = durationMs('EVENT_RETENTION', '90d');
+  const outboxRetentionMs = durationMs('OUTBOX_RETENTION', '7d');
 
   const timings = {
     outboxBackoffBaseMs: durationMs('OUTBOX_BACKOFF_BASE', '2s'),
@@ -267,6 +287,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     httpIdleTimeoutMs: durationMs('HTTP_IDLE_TIMEOUT', '60s'),
     // above the 60 s idle timeout of common load balancers, so they never reuse a closing connection
     httpKeepAliveTimeoutMs: durationMs('HTTP_KEEP_ALIVE_TIMEOUT', '72s'),
+    webhookTimeoutMs: durationMs('WEBHOOK_TIMEOUT', '10s'),
+    sweepIntervalMs: durationMs('SWEEP_INTERVAL', '5m'),
   };
   const { httpHeadersTimeoutMs: headersMs, httpRequestTimeoutMs: requestMs } = timings;
   if (headersMs && requestMs && headersMs > requestMs)
@@ -299,6 +321,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     quotaOrgCreate,
     logLevel,
     metrics: { enabled: metricsRaw === 'on', token: metricsToken },
+    webhookAllowedHosts,
+    eventRetentionMs,
+    outboxRetentionMs,
     timings,
   });
 }

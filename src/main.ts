@@ -1,6 +1,7 @@
 import { composeApp } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createOutbox } from './outbox/outbox.js';
+import { startSweeper } from './outbox/sweeper.js';
 import { boundHeapGrowth } from './platform/heap.js';
 import { createRuntime } from './runtime.js';
 
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   // the dispatcher runs in the server process on both dialects (`admit worker` adds more on PostgreSQL)
   outbox.dispatcher.start();
+  const sweeper = startSweeper(services.retention.sweep, config.timings.sweepIntervalMs, rt.logger);
 
   if (empty && rt.issuer) {
     const token = await rt.issuer.sign({
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
     force.unref();
     // stop claiming mail and close the HTTP side together; an in-flight send gets a bounded grace,
     // then its lease is released so the next start (or another process) sends it
-    Promise.all([app.close(), outbox.close(5_000)])
+    Promise.all([app.close(), outbox.close(5_000), sweeper.stop()])
       .then(() => rt.close())
       .then(
         () => process.exit(0),

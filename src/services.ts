@@ -1,14 +1,17 @@
 import type { Config } from './config.js';
 import type { Db } from './db/create-db.js';
+import { createAuditLogService } from './modules/audit/audit-log.service.js';
 import { createIdempotencyService } from './modules/idempotency/idempotency.service.js';
 import { createInvitationsService } from './modules/invitations/invitations.service.js';
 import { createRespondService } from './modules/invitations/respond.service.js';
 import { createMembersService } from './modules/organizations/members.service.js';
 import { createOrganizationsService } from './modules/organizations/organizations.service.js';
 import { createRolesService } from './modules/organizations/roles.service.js';
+import { createSweepService } from './modules/retention/sweep.service.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createSystemService } from './modules/system/system.service.js';
 import { createUsersService } from './modules/users/users.service.js';
+import { createWebhooksService } from './modules/webhooks/webhooks.service.js';
 import type { Clock } from './platform/clock.js';
 import type { Counters } from './platform/counters.js';
 import type { Sealer } from './platform/crypto.js';
@@ -46,7 +49,7 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
       quotaOrgCreate: config.quotaOrgCreate,
     }),
     roles: createRolesService({ db, clock, ids }),
-    members: createMembersService({ db }),
+    members: createMembersService({ db, clock, ids }),
     invitations: createInvitationsService({
       db,
       clock,
@@ -65,6 +68,22 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
     respond: createRespondService({ db, clock, ids }),
     sessions: createSessionsService({ db, clock, sealer: rt.sealer }),
     idempotency: createIdempotencyService({ db, clock, sealer: rt.sealer }),
+    events: createAuditLogService({ db }),
+    retention: createSweepService({
+      db,
+      clock,
+      ids,
+      eventRetentionMs: config.eventRetentionMs,
+      outboxRetentionMs: config.outboxRetentionMs,
+    }),
+    webhooks: createWebhooksService({
+      db,
+      clock,
+      ids,
+      sealer: rt.sealer,
+      allowedHosts: config.webhookAllowedHosts,
+      onQueued: hooks.onMailQueued,
+    }),
   };
 }
 

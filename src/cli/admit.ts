@@ -7,14 +7,15 @@ import { MAX_TOKEN_TTL_SECONDS } from '../platform/auth/builtin-issuer.js';
 import { canonicalEmail } from '../platform/email.js';
 import { openCore, openIssuer } from '../runtime.js';
 import { CLIENTS_USAGE, runClients } from './clients.js';
-import { runWorker } from './worker.js';
+import { runSweep, runWorker } from './worker.js';
 
 const USAGE = `usage:
   admit migrate                                   apply database migrations
   admit token --email E [--name N] [--admin] [--expires 24h]
                                                   mint a built-in bearer token (email verified;
                                                   --expires at most 30d)
-  admit worker                                    run the email dispatcher alone (PostgreSQL only)
+  admit worker                                    run the dispatcher (mail, webhooks) and the sweep alone (PostgreSQL only)
+  admit sweep                                     one retention pass: expire invitations, purge old rows
 ${CLIENTS_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
@@ -79,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'worker') return runWorker(config);
+  if (command === 'sweep') return runSweep(config);
   if (command === 'clients') return runClients(config, rest);
   process.stderr.write(`${USAGE}\n`);
   return command ? 2 : 0;

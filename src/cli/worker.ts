@@ -1,7 +1,9 @@
 import type { Config } from '../config.js';
+import { createSweepService } from '../modules/retention/sweep.service.js';
 import { createOutbox } from '../outbox/outbox.js';
+import { startSweeper } from '../outbox/sweeper.js';
 import { boundHeapGrowth } from '../platform/heap.js';
-import { openCore } from '../runtime.js';
+import { type Core, openCore } from '../runtime.js';
 
 /**
  * `admit worker`: the dispatcher without the HTTP server, for PostgreSQL deployments that scale mail
@@ -29,7 +31,8 @@ export async function runWorker(config: Config): Promise<number> {
   try {
     const outbox = createOutbox(core);
     outbox.dispatcher.start();
-    logger.info({ pid: process.pid }, 'admit worker: dispatching mail');
+    const sweeper = startSweeper(sweepOf(core).sweep, config.timings.sweepIntervalMs, logger);
+    logger.info({ pid: process.pid }, 'admit worker: dispatching mail and webhooks, sweeping');
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
@@ -39,7 +42,29 @@ export async function runWorker(config: Config): Promise<number> {
     const force = () => process.exit(1);
     process.once('SIGTERM', force);
     process.once('SIGINT', force);
-    await outbox.close(5_000);
+    await Promise.all([outbox.close(5_000), sweeper.stop()]);
+    return 0;
+  } finally {
+    await core.close();
+  }
+}
+
+/** The retention sweep over a core (the worker and `admit sweep` build no other service). */
+export function sweepOf(core: Core) {
+  return createSweepService({
+    db: core.db,
+    clock: core.clock,
+    ids: core.ids,
+    eventRetentionMs: core.config.eventRetentionMs,
+    outboxRetentionMs: core.config.outboxRetentionMs,
+  });
+}
+
+/** `admit sweep`: one pass, its report as JSON on stdout. */
+export async function runSweep(config: Config): Promise<number> {
+  const core = await openCore({ ...config, logLevel: 'silent' });
+  try {
+    process.stdout.write(`${JSON.stringify(await sweepOf(core).sweep())}\n`);
     return 0;
   } finally {
     await core.close();

@@ -14,6 +14,8 @@ import * as m0004 from './migrations/0004_invitation_list_version.js';
 import * as m0005 from './migrations/0005_oauth.js';
 import * as m0006 from './migrations/0006_web_sessions.js';
 import * as m0007 from './migrations/0007_idempotency_keys.js';
+import * as m0008 from './migrations/0008_events.js';
+import * as m0009 from './migrations/0009_webhooks.js';
 import type { Database } from './schema.js';
 
 // Migrations are imported statically so the same list runs from `npm start`, the CLI and tests.
@@ -25,6 +27,8 @@ const migrations: Record<string, Migration> = {
   '0005_oauth': m0005,
   '0006_web_sessions': m0006,
   '0007_idempotency_keys': m0007,
+  '0008_events': m0008,
+  '0009_webhooks': m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

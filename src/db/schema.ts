@@ -110,6 +110,11 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: number;
   sent_at: number | null;
+  /** kind `webhook` (migration 0009): the endpoint and the event delivered; null for mail */
+  webhook_id: string | null;
+  event_id: string | null;
+  /** kind `webhook`: the endpoint's last HTTP status */
+  last_status_code: number | null;
 }
 
 export interface SigningKeysTable {
@@ -205,6 +210,33 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+/** Migration 0008: one row per transition; `payload` is the event record as the audit log lists it. */
+export interface EventsTable {
+  id: string;
+  organization_id: string;
+  type: string;
+  occurred_at: number;
+  payload: string;
+}
+
+/** Migration 0009: webhook endpoints per organization. */
+export interface WebhooksTable {
+  id: string;
+  organization_id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event types; null = every type */
+  events: string | null;
+  enabled: number;
+  disabled_reason: string | null;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_until: number | null;
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   organizations: OrganizationsTable;
@@ -222,4 +254,6 @@ export interface Database {
   oauth_accounts: OAuthAccountsTable;
   web_sessions: WebSessionsTable;
   idempotency_keys: IdempotencyKeysTable;
+  events: EventsTable;
+  webhooks: WebhooksTable;
 }

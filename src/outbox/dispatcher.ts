@@ -10,6 +10,7 @@ import {
   releaseLeases,
   type Settlement,
   settle,
+  WEBHOOK,
 } from '../modules/outbox/outbox.repository.js';
 import type { Clock } from '../platform/clock.js';
 import type { Sealer } from '../platform/crypto.js';
@@ -41,6 +42,8 @@ export interface DispatcherDeps {
     outboxLeaseMs: number;
     outboxPollMs: number;
   };
+  /** the webhook channel (webhook.ts): one attempt of a `webhook` row; retryAt gives the backoff's time */
+  webhook?: ((row: ClaimedRow, retryAt: () => number) => Promise<Settlement>) | undefined;
   /** sends in flight at once, so one stalled connection does not hold the others back */
   concurrency?: number;
   /** counts each settled attempt by outcome (METRICS=on) */
@@ -155,7 +158,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       }),
   });
 
+  const retryAt = (row: ClaimedRow) => () =>
+    clock.now() +
+    backoffDelay(row.attempts + 1, timings.outboxBackoffBaseMs, timings.outboxBackoffMaxMs, random);
+
   async function deliver(row: ClaimedRow): Promise<Settlement> {
+    if (row.kind === WEBHOOK) {
+      return deps.webhook
+        ? deps.webhook(row, retryAt(row))
+        : { status: 'failed', error: 'no_webhook_channel' };
+    }
     const message = await messageFor(row, { db, clock, sealer, publicUrl: deps.publicUrl });
     if ('status' in message) return message;
     // only the stored canonical address, re-checked before it reaches the mailer
@@ -169,13 +181,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     });
     if (result.ok) return { status: 'sent' };
     if (result.permanent) return { status: 'failed', error: result.errorClass };
-    const delay = backoffDelay(
-      row.attempts + 1,
-      timings.outboxBackoffBaseMs,
-      timings.outboxBackoffMaxMs,
-      random,
-    );
-    return { status: 'retrying', nextAttemptAt: clock.now() + delay, error: result.errorClass };
+    return { status: 'retrying', nextAttemptAt: retryAt(row)(), error: result.errorClass };
   }
 
   async function processRow(row: ClaimedRow): Promise<void> {

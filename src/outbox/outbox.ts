@@ -5,6 +5,7 @@ import type { Sealer } from '../platform/crypto.js';
 import { type DevMailbox, devMailbox, type Mailer, smtpMailer } from '../platform/mailer.js';
 import type { DeliveryMetrics } from '../platform/metrics.js';
 import { createDispatcher, type Dispatcher, type DispatcherLogger } from './dispatcher.js';
+import { type Resolve, webhookChannel } from './webhook.js';
 
 // The email side of a process, for the composition (src/compose.ts) and `admit worker`: the mailer
 // chosen by SMTP_URL (the dev mailbox without it) and the dispatcher. The server wakes the dispatcher
@@ -38,7 +39,7 @@ export function createOutbox(
     /** METRICS=on: counts each settled delivery attempt by outcome */
     metrics?: { deliveries: DeliveryMetrics } | undefined;
   },
-  opts: { concurrency?: number; random?: () => number } = {},
+  opts: { concurrency?: number; random?: () => number; resolve?: Resolve } = {},
 ): Outbox {
   const { config } = rt;
   const concurrency = opts.concurrency ?? DISPATCH_CONCURRENCY;
@@ -74,6 +75,15 @@ export function createOutbox(
     concurrency,
     deliveries: rt.metrics?.deliveries,
     ...(opts.random ? { random: opts.random } : {}),
+    webhook: webhookChannel({
+      db: rt.db,
+      clock: rt.clock,
+      sealer: rt.sealer,
+      allowedHosts: config.webhookAllowedHosts,
+      timeoutMs: config.timings.webhookTimeoutMs,
+      resolve: opts.resolve,
+      logger: rt.logger,
+    }),
   });
   let wakeTimer: NodeJS.Timeout | undefined;
   return {

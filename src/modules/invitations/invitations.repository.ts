@@ -1,13 +1,12 @@
 import { sql } from 'kysely';
 import {
-  affected,
   precompiled,
   precompiledFirst,
   precompiledResult,
   type Reader,
   unbatched,
 } from '../../db/precompiled.js';
-import type { DeliveryStatus, InvitationsTable } from '../../db/schema.js';
+import type { DeliveryStatus, InvitationsTable, StoredInvitationStatus } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 import { organizationIdsWithPermission } from '../organizations/organizations.repository.js';
 import type { Cursor, EffectiveStatus, InvitationRow } from './invitation.model.js';
@@ -36,6 +35,11 @@ export const COLUMNS = [
 ] as const;
 
 function base(db: Executor) {
+  return invitationColumns(db);
+}
+
+/** An invitation with its role, as every read of one selects it. */
+export function invitationColumns(db: Executor) {
   return db.selectFrom('invitations as i').innerJoin('roles as r', 'r.id', 'i.role_id').select(COLUMNS);
 }
 
@@ -162,24 +166,31 @@ export const findPending = precompiledFirst((db: Executor, organizationId: strin
     .limit(sql.lit(1)),
 );
 
-/** Stores the derived expiry of a time-expired pending row, freeing the one-pending slot. */
-const expire = precompiledResult((db: Executor, id: string, now: number) =>
-  db
-    .updateTable('invitations')
-    .set({ status: 'expired', expired_at: now, updated_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('expire_at', '<=', now),
-);
+/** What a transition's UPDATE returns: the invitation after it, but for its role (the caller knows it). */
+const RETURNED = [
+  'id',
+  'organization_id',
+  'workspace_id',
+  'email',
+  'role_id',
+  'inviter_id',
+  'status',
+  'created_at',
+  'expire_at',
+  'delivery_status',
+  'delivery_attempts',
+  'delivery_last_attempt_at',
+  'delivery_last_error',
+] as const;
 
-export async function markExpired(db: Executor, id: string, now: number): Promise<void> {
-  await expire(db, id, now);
-}
+export type TransitionedRow = Omit<InvitationRow, 'role_key' | 'role_name'>;
 
 /**
- * Conditional update: moves a stored-pending row to a terminal state; 0 rows means someone else won.
- * With `tokenHash` (a response by link) the row must still carry that token: a resend that rotated
- * it after the caller's read makes the old link lose.
+ * Conditional update: moves a stored-pending row to a terminal state; undefined means someone else
+ * won. With `tokenHash` (a response by link) the row must still carry that token: a resend that
+ * rotated it after the caller's read makes the old link lose. Without `requireUnexpired` (revoke) a
+ * row the sweep stored as expired moves too, exactly like a time-expired pending one. The row after
+ * the update comes back in the same statement (RETURNING), for the event.
  */
 export async function transition(
   db: Executor,
@@ -188,13 +199,13 @@ export async function transition(
   actorId: string,
   now: number,
   opts: { requireUnexpired: boolean; tokenHash?: string },
-): Promise<boolean> {
+): Promise<TransitionedRow | undefined> {
   if (opts.tokenHash !== undefined) {
     const run = byTokenTransitions[to];
-    return affected(await run(db, id, actorId, now, opts.tokenHash)) === 1;
+    return (await run(db, id, actorId, now, opts.tokenHash)).rows[0];
   }
   const run = transitions[to][opts.requireUnexpired ? 'unexpired' : 'any'];
-  return affected(await run(db, id, actorId, now, '')) === 1;
+  return (await run(db, id, actorId, now, '')).rows[0];
 }
 
 function transitionQuery(to: 'accepted' | 'declined' | 'revoked', variant: 'unexpired' | 'any' | 'byToken') {
@@ -207,14 +218,23 @@ function transitionQuery(to: 'accepted' | 'declined' | 'revoked', variant: 'unex
         status: to,
         [at[to]]: now,
         [actor[to]]: actorId,
+        // a stored-expired row leaves `expired` (the terminal-columns check follows the status)
+        expired_at: null,
         updated_at: now,
         // mail not out yet is cancelled with the link (cancelUndelivered): delivery says so
         delivery_status: sql<DeliveryStatus>`case when delivery_status in ('queued', 'retrying') then 'cancelled' else delivery_status end`,
       })
       .where('id', '=', id)
-      .where('status', '=', 'pending');
-    if (variant === 'any') return q;
-    const unexpired = q.where('expire_at', '>', now);
+      .returning(RETURNED);
+    // stored-expired (by the sweep or a later create) is an expired invitation like a time-expired one
+    if (variant === 'any')
+      return q.where('status', 'in', [
+        sql.lit<StoredInvitationStatus>('pending'),
+        sql.lit<StoredInvitationStatus>('expired'),
+      ]);
+    const unexpired = q
+      .where('status', '=', sql.lit<StoredInvitationStatus>('pending'))
+      .where('expire_at', '>', now);
     return variant === 'byToken' ? unexpired.where('token_hash', '=', tokenHash) : unexpired;
   });
 }
@@ -230,7 +250,11 @@ const byTokenTransitions = {
   revoked: transitionQuery('revoked', 'byToken'),
 };
 
-/** Rotates the token and resets expiry and delivery of a stored-pending row; false when not pending. */
+/**
+ * Rotates the token and resets expiry and delivery of a stored-pending or stored-expired row (the
+ * latter becomes pending again: a second pending one for the address then violates the partial
+ * unique index, which the service answers 409 invitation_pending); false when terminal.
+ */
 export async function rotateToken(
   db: Executor,
   id: string,
@@ -248,9 +272,11 @@ export async function rotateToken(
       delivery_attempts: 0,
       delivery_last_attempt_at: null,
       delivery_last_error: null,
+      status: 'pending',
+      expired_at: null,
     })
     .where('id', '=', id)
-    .where('status', '=', 'pending')
+    .where('status', 'in', ['pending', 'expired'])
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

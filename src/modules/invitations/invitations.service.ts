@@ -1,6 +1,5 @@
 import type { Limit } from '../../config.js';
 import type { Db } from '../../db/create-db.js';
-import { isUniqueViolation } from '../../db/errors.js';
 import { type Executor, inTransaction } from '../../db/tx.js';
 import { AppError, commonErrors } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
@@ -22,6 +21,7 @@ import { sealOutboxToken } from '../outbox/sealed-token.js';
 import { withQuotas } from '../quotas/reserve.js';
 import type { Principal } from '../users/principal.js';
 import { type Invitation, newPendingInvitation, toInvitation } from './invitation.model.js';
+import { expirePredecessor, invitationEvent, isPendingConflict } from './invitation-events.js';
 import { invitationUrl } from './invitation-link.js';
 import { createQuotas, sendQuotas } from './invitation-quotas.js';
 import { invitationErrors } from './invitations.errors.js';
@@ -30,7 +30,6 @@ import {
   findInvitationById,
   findPending,
   insertInvitation,
-  markExpired,
   rotateToken,
   transition,
 } from './invitations.repository.js';
@@ -157,22 +156,18 @@ export function createInvitationsService(deps: InvitationsDeps) {
             if (pending) {
               if (pending.expire_at > now) throw invitationErrors.pending();
               // time-expired: stored as expired, which frees the one-pending slot
-              await markExpired(trx, pending.id, now);
+              await expirePredecessor(trx, ids, organizationId, pending.id, now);
             }
             if (await hasMemberWithEmail(trx, organizationId, email)) throw invitationErrors.alreadyMember();
             await insertInvitation(trx, row);
+            await invitationEvent(trx, ids, 'invitation.created', principal, created, now);
             if (sendEmail) await enqueue(trx, id, email, token, now);
             // an idempotent request's stored answer commits with the invitation and its mail
             await commit?.(trx, 201, created);
           }),
         );
       } catch (err) {
-        if (
-          isUniqueViolation(err, 'invitations_one_pending_idx') ||
-          isUniqueViolation(err, 'organization_id')
-        ) {
-          throw invitationErrors.pending();
-        }
+        if (isPendingConflict(err)) throw invitationErrors.pending();
         throw err;
       }
       if (sendEmail) deps.onMailQueued?.();
@@ -193,20 +188,31 @@ export function createInvitationsService(deps: InvitationsDeps) {
       return load(organizationId, id, clock.now());
     },
 
-    /** Needs invitations:revoke. Pending (time-expired included) → revoked; terminal → 409. */
+    /**
+     * Needs invitations:revoke. Pending or expired (by time or stored by the sweep alike) → revoked;
+     * terminal → 409.
+     */
     async revoke(principal: Principal, organizationId: string, id: string): Promise<Invitation> {
       await requirePermission(db.reads, principal, organizationId, 'invitations:revoke');
       const now = clock.now();
-      const done = await inTransaction(db, async (trx) => {
+      const revoked = await inTransaction(db, async (trx) => {
         // scoped by organization: another organization's id is never touched (BOLA)
-        if (!(await findInvitation(trx, organizationId, id))) return false;
-        // conditional update: only a stored-pending row can be revoked, once
-        const ok = await transition(trx, id, 'revoked', principal.userId, now, { requireUnexpired: false });
-        if (ok) await cancelUndelivered(trx, id);
-        return ok;
+        const before = await findInvitation(trx, organizationId, id);
+        if (!before) return undefined;
+        // conditional update: only a stored-pending (or stored-expired) row can be revoked, once
+        const after = await transition(trx, id, 'revoked', principal.userId, now, {
+          requireUnexpired: false,
+        });
+        if (!after) return undefined;
+        await cancelUndelivered(trx, id);
+        const invitation = toInvitation(
+          { ...after, role_key: before.role_key, role_name: before.role_name },
+          now,
+        );
+        await invitationEvent(trx, ids, 'invitation.revoked', principal, invitation, now);
+        return invitation;
       });
-      if (!done) await notPendingOrMissing(organizationId, id);
-      return load(organizationId, id, now);
+      return revoked ?? notPendingOrMissing(organizationId, id);
     },
 
     /** Revoke by id alone (seed 000): the invitation's own organization decides; outside the caller's reach 404. */
@@ -260,13 +266,22 @@ export function createInvitationsService(deps: InvitationsDeps) {
           const row = await findInvitation(trx, organizationId, id);
           if (!row) throw new Error('invitation vanished while resending');
           const resent: WithUrl = { ...toInvitation(row, now), url: this.url(token) };
+          await invitationEvent(trx, ids, 'invitation.resent', principal, resent, now);
           await commit?.(trx, 200, resent);
           return resent;
         });
       const resent = await withQuotas(
         deps.counters,
         sendQuotas(deps, principal, organizationId, current.email),
-        async () => (await rotate()) ?? notPendingOrMissing(organizationId, id),
+        async () => {
+          try {
+            return (await rotate()) ?? (await notPendingOrMissing(organizationId, id));
+          } catch (err) {
+            // a stored-expired invitation made pending again while another is pending for the address
+            if (isPendingConflict(err)) throw invitationErrors.pending();
+            throw err;
+          }
+        },
       );
       if (sendEmail) deps.onMailQueued?.();
       return resent;

@@ -5,6 +5,8 @@ import { commonErrors } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import { looksLikeInvitationToken, sha256Hex } from '../../platform/crypto.js';
 import type { Ids } from '../../platform/ids.js';
+import { actorOf, memberShape } from '../events/event.model.js';
+import { recordEvent } from '../events/record.js';
 import { clientStanding } from '../organizations/access.js';
 import {
   findMembershipWithRole,
@@ -22,6 +24,7 @@ import {
   type PageOptions,
   toInvitation,
 } from './invitation.model.js';
+import { invitationEvent } from './invitation-events.js';
 import {
   findTokenTarget,
   findTokenView,
@@ -33,58 +36,18 @@ import {
   findInvitationById,
   listScopedInvitations,
   storedState,
+  type TransitionedRow,
   transition,
 } from './invitations.repository.js';
+import {
+  type AcceptedMembership,
+  type InviteeInvitation,
+  type TokenView,
+  tokenView,
+  type WebView,
+} from './respond.model.js';
 
-/** What anyone holding the token is shown (seed 002). */
-export interface TokenView {
-  id: string;
-  email: string;
-  organization: { id: string; name: string; logoUrl: string | null };
-  workspace: { id: string; name: string } | null;
-  role: { id: string; key: string; name: string };
-  expireAt: number;
-}
-
-/** The invitation page shows the inviter (with avatar) and how many members the organization has. */
-export interface WebView extends TokenView {
-  inviter: { name: string | null; email: string | null; avatarUrl: string | null };
-  memberCount: number;
-}
-
-type ShownRow = NonNullable<Awaited<ReturnType<typeof findTokenView>>>;
-
-function tokenView(row: ShownRow): TokenView {
-  return {
-    id: row.id,
-    email: row.email,
-    organization: {
-      id: row.organization_id,
-      name: row.organization_name,
-      logoUrl: row.organization_logo_url,
-    },
-    workspace: row.workspace_id ? { id: row.workspace_id, name: row.workspace_name ?? '' } : null,
-    role: { id: row.role_id, key: row.role_key, name: row.role_name },
-    expireAt: row.expire_at,
-  };
-}
-
-export interface AcceptedMembership {
-  organizationId: string;
-  workspaceId: string | null;
-  userId: string;
-  role: string;
-}
-
-export interface InviteeInvitation {
-  id: string;
-  organizationName: string;
-  organizationLogoUrl: string | null;
-  organizationMemberCount: number;
-  invitingUserName: string | null;
-  invitingUserAvatarUrl: string | null;
-  expirationDate: number;
-}
+export type { AcceptedMembership, InviteeInvitation, TokenView, WebView } from './respond.model.js';
 
 /** Resolves the caller lazily, so token state (404/410) is decided before authentication (401). */
 export type PrincipalThunk = () => Promise<Principal>;
@@ -96,6 +59,7 @@ type Target = {
   email: string;
   role_id: string;
   role_key: string;
+  role_name: string;
 };
 
 export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
@@ -171,7 +135,8 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         requireUnexpired: true,
         ...(tokenHash !== undefined ? { tokenHash } : {}),
       });
-      if (!won) await lostRace(trx, target.id, now, tokenHash);
+      if (!won) return lostRace(trx, target.id, now, tokenHash);
+      await announce(trx, 'invitation.accepted', principal, target, won, now);
       const joined = await insertMembership(trx, {
         id: ids.uuid(),
         organization_id: target.organization_id,
@@ -197,6 +162,21 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         const membership = await findMembershipWithRole(trx, target.organization_id, principal.userId);
         if (!membership) throw new Error('membership missing after accept');
         role = membership.role_key;
+      } else {
+        await recordEvent(trx, ids, now, {
+          type: 'membership.created',
+          organizationId: target.organization_id,
+          actor: actorOf(principal),
+          data: {
+            membership: memberShape({
+              userId: principal.userId,
+              email: principal.email,
+              name: principal.name,
+              role,
+              joinedAt: now,
+            }),
+          },
+        });
       }
       return {
         organizationId: target.organization_id,
@@ -215,9 +195,23 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         requireUnexpired: true,
         ...(tokenHash !== undefined ? { tokenHash } : {}),
       });
-      if (!won) await lostRace(trx, target.id, now, tokenHash);
+      if (!won) return lostRace(trx, target.id, now, tokenHash);
       await cancelUndelivered(trx, target.id);
+      await announce(trx, 'invitation.declined', principal, target, won, now);
     });
+  }
+
+  /** The invitation's event, from the row the conditional update returned and the target's role. */
+  function announce(
+    trx: Executor,
+    type: 'invitation.accepted' | 'invitation.declined',
+    principal: Principal,
+    target: Target,
+    row: TransitionedRow,
+    now: number,
+  ) {
+    const invitation = toInvitation({ ...row, role_key: target.role_key, role_name: target.role_name }, now);
+    return invitationEvent(trx, ids, type, principal, invitation, now);
   }
 
   async function loadInvitation(id: string): Promise<Invitation> {

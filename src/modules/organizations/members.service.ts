@@ -1,5 +1,9 @@
 import type { Db } from '../../db/create-db.js';
-import { inTransaction } from '../../db/tx.js';
+import { type Executor, inTransaction } from '../../db/tx.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Ids } from '../../platform/ids.js';
+import { actorOf, type Member, memberShape } from '../events/event.model.js';
+import { recordEvent } from '../events/record.js';
 import type { Principal } from '../users/principal.js';
 import { requirePermission } from './access.js';
 import { organizationErrors } from './organizations.errors.js';
@@ -14,13 +18,7 @@ import {
 } from './organizations.repository.js';
 import { OWNER_ROLE_KEY, parsePermissions, withinCeiling } from './permissions.policy.js';
 
-export interface Member {
-  userId: string;
-  email: string | null;
-  name: string | null;
-  role: string;
-  joinedAt: number;
-}
+export type { Member } from '../events/event.model.js';
 
 type MemberRow = {
   user_id: string;
@@ -37,8 +35,26 @@ const toMember = (r: MemberRow): Member => ({
   joinedAt: r.created_at,
 });
 
-export function createMembersService(deps: { db: Db }) {
-  const { db } = deps;
+export function createMembersService(deps: { db: Db; clock: Clock; ids: Ids }) {
+  const { db, clock, ids } = deps;
+
+  /** membership.<type>, in the change's transaction. */
+  function membershipEvent(
+    trx: Executor,
+    type: 'membership.updated' | 'membership.removed',
+    principal: Principal,
+    organizationId: string,
+    member: Member,
+    previousRole?: string,
+  ) {
+    return recordEvent(trx, ids, clock.now(), {
+      type,
+      organizationId,
+      actor: actorOf(principal),
+      data: { membership: memberShape(member), ...(previousRole !== undefined ? { previousRole } : {}) },
+    });
+  }
+
   return {
     /** Needs members:read. */
     async list(principal: Principal, organizationId: string): Promise<Member[]> {
@@ -79,7 +95,9 @@ export function createMembersService(deps: { db: Db }) {
           throw organizationErrors.lastOwner();
         }
         await setMemberRole(trx, organizationId, userId, role.id);
-        return toMember({ ...member, role_key: role.key });
+        const changed = toMember({ ...member, role_key: role.key });
+        await membershipEvent(trx, 'membership.updated', principal, organizationId, changed, member.role_key);
+        return changed;
       });
     },
 
@@ -96,6 +114,7 @@ export function createMembersService(deps: { db: Db }) {
           throw organizationErrors.lastOwner();
         }
         await deleteMember(trx, organizationId, userId);
+        await membershipEvent(trx, 'membership.removed', principal, organizationId, toMember(member));
       });
     },
   };

@@ -96,6 +96,9 @@ export interface ClaimedRow {
   sealed_token: string | null;
   message_id: string;
   lease_owner: string;
+  /** kind `webhook`: the endpoint and the event */
+  webhook_id: string | null;
+  event_id: string | null;
 }
 
 /**
@@ -172,14 +175,17 @@ export function leaseRows(
       'sealed_token',
       'message_id',
       'lease_owner',
+      'webhook_id',
+      'event_id',
     ])
     .execute() as Promise<ClaimedRow[]>;
 }
 
+/** `statusCode`: a webhook endpoint's HTTP answer, when there was one. */
 export type Settlement =
-  | { status: 'sent' }
-  | { status: 'retrying'; nextAttemptAt: number; error: string }
-  | { status: 'failed'; error: string }
+  | { status: 'sent'; statusCode?: number }
+  | { status: 'retrying'; nextAttemptAt: number; error: string; statusCode?: number }
+  | { status: 'failed'; error: string; statusCode?: number }
   | { status: 'cancelled' };
 
 /**
@@ -204,6 +210,7 @@ export async function settle(
       last_error: outcome.status === 'retrying' || outcome.status === 'failed' ? outcome.error : null,
       next_attempt_at: outcome.status === 'retrying' ? outcome.nextAttemptAt : eb.ref('next_attempt_at'),
       sent_at: outcome.status === 'sent' ? now : null,
+      last_status_code: 'statusCode' in outcome ? (outcome.statusCode ?? null) : eb.ref('last_status_code'),
       lease_owner: null,
       lease_until: null,
       // the token is needed only until the mail is out (or can never go out)
@@ -281,4 +288,39 @@ export async function outboxBacklog(
     oldestDueAt:
       row.oldest_due_at === null || row.oldest_due_at === undefined ? null : Number(row.oldest_due_at),
   };
+}
+
+// ---- webhook deliveries (kind `webhook`): the endpoint and the event, nothing sealed ----------------
+
+export const WEBHOOK = 'webhook';
+
+const insertWebhookRow = precompiledResult((db: Executor, row: Insertable<OutboxTable>) =>
+  db.insertInto('outbox').values(row),
+);
+
+/** One delivery of an event to an endpoint; `webhook-id` is the event id on every attempt and replay. */
+export async function enqueueWebhookDelivery(
+  db: Executor,
+  row: { id: string; webhookId: string; eventId: string; now: number },
+): Promise<void> {
+  await insertWebhookRow(db, {
+    id: row.id,
+    invitation_id: null,
+    kind: WEBHOOK,
+    recipient: row.webhookId,
+    status: 'queued',
+    attempts: 0,
+    next_attempt_at: row.now,
+    lease_owner: null,
+    lease_until: null,
+    sealed_token: null,
+    // unique per row (the mail's Message-ID); the webhook-id header is the event id
+    message_id: row.id,
+    last_attempt_at: null,
+    last_error: null,
+    created_at: row.now,
+    sent_at: null,
+    webhook_id: row.webhookId,
+    event_id: row.eventId,
+  });
 }

@@ -1,6 +1,5 @@
-import type { Invitation } from '../../modules/invitations/invitation.model.js';
+import { invitationShape, memberShape } from '../../modules/events/event.model.js';
 import type { WithUrl } from '../../modules/invitations/invitations.service.js';
-import type { Member } from '../../modules/organizations/members.service.js';
 import type { Organization } from '../../modules/organizations/organizations.service.js';
 import { isoTime } from '../../platform/clock.js';
 
@@ -14,18 +13,9 @@ export const organizationOut = (o: Organization) => ({
   createdAt: iso(o.createdAt),
 });
 
-export const memberOut = (m: Member) => ({ ...m, joinedAt: iso(m.joinedAt) });
+// one shape for the API and the events (src/modules/events/event.model.ts)
+export const memberOut = memberShape;
 
-export const invitationOut = (i: Invitation) => ({
-  id: i.id,
-  email: i.email,
-  role: i.role,
-  workspaceId: i.workspaceId,
-  status: i.status,
-  inviterId: i.inviterId,
-  createdAt: iso(i.createdAt),
-  expireAt: iso(i.expireAt),
-  delivery: { ...i.delivery, lastAttemptAt: isoOrNull(i.delivery.lastAttemptAt) },
-});
+export const invitationOut = invitationShape;
 
 export const invitationWithUrlOut = (i: WithUrl) => ({ ...invitationOut(i), url: i.url });

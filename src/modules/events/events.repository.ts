@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import { precompiled, precompiledResult, type Reader, unbatched } from '../../db/precompiled.js';
+import type { EventsTable } from '../../db/schema.js';
+import type { Executor } from '../../db/tx.js';
+
+// The events table: written inside the transaction of each transition (one precompiled INSERT),
+// read by the audit log and the webhook channel, deleted by the retention sweep.
+
+const insert = precompiledResult((db: Executor, row: EventsTable) => db.insertInto('events').values(row));
+
+export async function insertEvent(db: Executor, row: EventsTable): Promise<void> {
+  await insert(db, row);
+}
+
+/**
+ * The enabled endpoints of an organization subscribed to a type, inside the transition's
+ * transaction. `pattern` is `%"<type>"%` against the JSON array of types (null: every type).
+ */
+export const subscribedWebhooks = precompiled((db: Executor, organizationId: string, pattern: string) =>
+  db
+    .selectFrom('webhooks')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where('enabled', '=', sql.lit(1))
+    .where((eb) => eb.or([eb('events', 'is', null), eb('events', 'like', pattern)])),
+);
+
+export interface EventListOptions {
+  types: readonly string[];
+  after?: number;
+  before?: number;
+  cursor?: { at: number; id: string };
+  limit: number;
+}
+
+/** One audit-log page, newest first, keyset on (occurred_at, id); only the given types. */
+export function listEvents(
+  db: Reader,
+  organizationId: string,
+  opts: EventListOptions,
+): Promise<Pick<EventsTable, 'id' | 'occurred_at' | 'payload'>[]> {
+  let q = unbatched(db)
+    .selectFrom('events')
+    .select(['id', 'occurred_at', 'payload'])
+    .where('organization_id', '=', organizationId)
+    .where('type', 'in', [...opts.types]);
+  if (opts.after !== undefined) q = q.where('occurred_at', '>', opts.after);
+  if (opts.before !== undefined) q = q.where('occurred_at', '<', opts.before);
+  const c = opts.cursor;
+  if (c) {
+    q = q.where((eb) =>
+      eb.or([eb('occurred_at', '<', c.at), eb.and([eb('occurred_at', '=', c.at), eb('id', '<', c.id)])]),
+    );
+  }
+  return q.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+}
+
+export function findEventPayload(db: Executor, id: string): Promise<{ payload: string } | undefined> {
+  return db.selectFrom('events').select('payload').where('id', '=', id).executeTakeFirst();
+}
+
+/** The retention sweep: events older than `before`, at most `limit` per call. */
+export async function deleteEventsBefore(db: Executor, before: number, limit: number): Promise<number> {
+  const ids = db
+    .selectFrom('events')
+    .select('id')
+    .where('occurred_at', '<', before)
+    .orderBy('occurred_at')
+    .limit(sql.lit(limit));
+  const result = await db.deleteFrom('events').where('id', 'in', ids).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

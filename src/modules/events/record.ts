@@ -1,0 +1,40 @@
+import type { Executor } from '../../db/tx.js';
+import { isoTime } from '../../platform/clock.js';
+import type { Ids } from '../../platform/ids.js';
+import { enqueueWebhookDelivery } from '../outbox/outbox.repository.js';
+import type { EventRecord, NewEvent } from './event.model.js';
+import { insertEvent, subscribedWebhooks } from './events.repository.js';
+
+/**
+ * Records a transition's event inside the transition's own transaction, and one webhook delivery
+ * (an outbox row) per enabled endpoint of the organization subscribed to its type: a rolled-back
+ * transition leaves neither. Two precompiled statements when the organization has no endpoint (the
+ * INSERT and an index-only lookup). Returns how many deliveries were queued.
+ */
+export async function recordEvent(
+  trx: Executor,
+  ids: Ids,
+  now: number,
+  event: NewEvent,
+): Promise<{ id: string; deliveries: number }> {
+  const record: EventRecord = {
+    id: ids.uuid(),
+    type: event.type,
+    occurredAt: isoTime(now),
+    organizationId: event.organizationId,
+    actor: event.actor,
+    data: event.data,
+  };
+  await insertEvent(trx, {
+    id: record.id,
+    organization_id: record.organizationId,
+    type: record.type,
+    occurred_at: now,
+    payload: JSON.stringify(record),
+  });
+  const hooks = await subscribedWebhooks(trx, event.organizationId, `%"${event.type}"%`);
+  for (const h of hooks) {
+    await enqueueWebhookDelivery(trx, { id: ids.uuid(), webhookId: h.id, eventId: record.id, now });
+  }
+  return { id: record.id, deliveries: hooks.length };
+}
