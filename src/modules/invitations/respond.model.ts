@@ -1,4 +1,8 @@
+import { commonErrors } from '../../errors.js';
+import type { Principal } from '../users/principal.js';
+import type { EffectiveStatus } from './invitation.model.js';
 import type { findTokenView } from './invitation-views.repository.js';
+import { invitationErrors } from './invitations.errors.js';
 
 // What the respond service answers: the token holder's view, the invitee's list, an accepted membership.
 
@@ -50,4 +54,21 @@ export interface InviteeInvitation {
   invitingUserName: string | null;
   invitingUserAvatarUrl: string | null;
   expirationDate: number;
+}
+
+// The rules a response by link or by id checks, in this order: the invitation still usable (410),
+// the caller's email verified by their provider (403), then the caller being its invitee (403).
+
+export function requireUsable(status: EffectiveStatus): void {
+  if (status !== 'pending') throw invitationErrors.gone(status);
+}
+
+/** The provider must have verified the caller's email; a verified but non-canonical one matches nothing. */
+export function requireVerified(principal: Principal): void {
+  if (!principal.emailVerified) throw commonErrors.emailUnverified();
+}
+
+export function requireInvitee(principal: Principal, email: string): void {
+  requireVerified(principal);
+  if (principal.email !== email) throw invitationErrors.emailMismatch();
 }

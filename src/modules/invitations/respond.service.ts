@@ -1,7 +1,6 @@
 import type { Db } from '../../db/create-db.js';
 import type { Reader } from '../../db/precompiled.js';
 import { type Executor, inTransaction } from '../../db/tx.js';
-import { commonErrors } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import { looksLikeInvitationToken, sha256Hex } from '../../platform/crypto.js';
 import type { Ids } from '../../platform/ids.js';
@@ -16,7 +15,6 @@ import {
 import { cancelUndelivered } from '../outbox/outbox.repository.js';
 import type { Principal } from '../users/principal.js';
 import {
-  type EffectiveStatus,
   effectiveStatus,
   type Invitation,
   invitationPage,
@@ -42,6 +40,9 @@ import {
 import {
   type AcceptedMembership,
   type InviteeInvitation,
+  requireInvitee,
+  requireUsable,
+  requireVerified,
   type TokenView,
   tokenView,
   type WebView,
@@ -78,20 +79,6 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
     if (!row) throw invitationErrors.notFound();
     requireUsable(effectiveStatus(row, clock.now()));
     return row;
-  }
-
-  function requireUsable(status: EffectiveStatus): void {
-    if (status !== 'pending') throw invitationErrors.gone(status);
-  }
-
-  /** The provider must have verified the caller's email; a verified but non-canonical one matches nothing. */
-  function requireVerified(principal: Principal): void {
-    if (!principal.emailVerified) throw commonErrors.emailUnverified();
-  }
-
-  function requireInvitee(principal: Principal, email: string): void {
-    requireVerified(principal);
-    if (principal.email !== email) throw invitationErrors.emailMismatch();
   }
 
   async function inviteeView(principal: Principal, id?: string): Promise<InviteeInvitation[]> {

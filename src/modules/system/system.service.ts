@@ -1,6 +1,6 @@
 import type { Db } from '../../db/create-db.js';
 import type { Clock } from '../../platform/clock.js';
-import { outboxBacklog } from '../outbox/outbox.repository.js';
+import { outboxBacklog } from '../outbox/outbox-backlog.repository.js';
 import { isEmptyDatabase } from './system.repository.js';
 
 /** Facts about the installation as a whole, for the system surface and the server's first start. */

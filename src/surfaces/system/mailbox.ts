@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { commonErrors } from '../../errors.js';
 import { escapeHtml as e, HTML_HEADERS, htmlPage } from '../../http/html.js';
