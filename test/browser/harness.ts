@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { ensureBuilt, freePort, type Proc, reap, spawnNode, waitForHttp } from '../../scripts/proc.js';
 import { createDb } from '../../src/db/create-db.js';
+import { createSealer } from '../../src/platform/crypto.js';
 import { TEST_SECRET } from '../support/app.js';
 import { freshDatabase, type TestDialect } from '../support/db.js';
 import { AUDIENCE, IDP_CLIENT, startIdp, type TestIdp } from '../support/idp.js';
@@ -105,6 +106,10 @@ export interface Stack {
   signInCode(email: string, after: number): Promise<string>;
   /** moves an invitation's expiry into the past, as time passing would */
   expire(invitationId: string): Promise<void>;
+  /** the refresh token of `email`'s newest page session, whether the provider still holds it live */
+  refreshTokenOf(email: string): Promise<{ token: string; live: boolean } | undefined>;
+  /** whether the provider still holds this refresh token unconsumed */
+  refreshTokenLive(token: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -154,6 +159,15 @@ export async function startStack(
     ? await idp.accessToken('alice@example.com', { name: 'Alice Example' })
     : await cliToken(env, 'alice@example.com');
   const db = createDb(database, { error: () => undefined });
+  const refreshTokenLive = async (token: string) => {
+    const row = await db.kysely
+      .selectFrom('oauth_payloads')
+      .select('consumed_at')
+      .where('model', '=', 'RefreshToken')
+      .where('id', '=', token)
+      .executeTakeFirst();
+    return row !== undefined && row.consumed_at === null;
+  };
   const mailsTo = async (email: string) => {
     if (!opts.devMailbox) return sink.received.filter((m) => m.envelopeTo.includes(email));
     const res = await fetch(`${admit}/dev/mailbox`, { headers: { accept: 'application/json' } });
@@ -199,6 +213,20 @@ export async function startStack(
       if (!mail) throw new Error(`no mail to ${email}`);
       return linkIn(mail);
     },
+    async refreshTokenOf(email) {
+      const session = await db.kysely
+        .selectFrom('web_sessions')
+        .select('refresh_sealed')
+        .where('email', '=', email)
+        .orderBy('created_at', 'desc')
+        .executeTakeFirst();
+      const token = session?.refresh_sealed
+        ? createSealer(TEST_SECRET).open(session.refresh_sealed, 'web-session-refresh')
+        : undefined;
+      if (!token) return undefined;
+      return { token, live: await refreshTokenLive(token) };
+    },
+    refreshTokenLive,
     async expire(invitationId) {
       await db.kysely
         .updateTable('invitations')

@@ -131,9 +131,16 @@ for (const [dialect, mode] of runs) {
       assert.equal(await page.getByRole('button', { name: 'Accept invitation' }).count(), 0);
       if (shots) await screenshot(page, '5-wrong-account');
       assert.equal(await statusOf(inv.id), 'pending');
+      // built-in mode: the page's session holds a live refresh token (offline_access)
+      const refresh = mode === 'builtin' ? await stack.refreshTokenOf('eve@example.com') : undefined;
+      if (mode === 'builtin') assert.equal(refresh?.live, true, 'a live refresh token before sign-out');
       // switch: sign out here, sign in again at the provider as the invited address, accept
       await page.getByRole('button', { name: 'Sign out and switch account' }).click();
       await signIn(page, 'dora@example.com', stack);
+      if (refresh) {
+        // sign-out revoked it at the provider (RFC 7009): gone, or marked consumed
+        assert.equal(await stack.refreshTokenLive(refresh.token), false, 'revoked at sign-out');
+      }
       await page.getByRole('button', { name: 'Accept invitation' }).click();
       await page.getByRole('heading', { name: 'You joined Acme Corp' }).waitFor();
       assert.equal(await statusOf(inv.id), 'accepted');
