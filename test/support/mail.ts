@@ -5,7 +5,8 @@ import type { App } from '../../src/app.js';
 import { composeApp } from '../../src/compose.js';
 import type { Config } from '../../src/config.js';
 import { createOutbox, type Outbox } from '../../src/outbox/outbox.js';
-import { systemClock } from '../../src/platform/clock.js';
+import type { Resolve } from '../../src/outbox/webhook.js';
+import { type Clock, systemClock } from '../../src/platform/clock.js';
 import type { Runtime } from '../../src/runtime.js';
 import { testConfig, testRuntime } from './app.js';
 import { freshDatabase, type TestDialect } from './db.js';
@@ -240,12 +241,12 @@ export interface MailApp {
 export async function createMailApp(
   dialect: TestDialect,
   env: Record<string, string> = {},
-  opts: { databaseUrl?: string; dispatch?: boolean } = {},
+  opts: { databaseUrl?: string; dispatch?: boolean; clock?: Clock; resolve?: Resolve } = {},
 ): Promise<MailApp> {
   const url = opts.databaseUrl ?? (await freshDatabase(dialect)).url;
   const config = testConfig(url, { ...FAST_OUTBOX, ...env });
-  const { rt, logs, token } = await testRuntime(config, systemClock);
-  const outbox = createOutbox(rt);
+  const { rt, logs, token } = await testRuntime(config, opts.clock ?? systemClock);
+  const outbox = createOutbox(rt, opts.resolve ? { resolve: opts.resolve } : {});
   const { app } = await composeApp(rt, { outbox });
   await app.ready();
   if (opts.dispatch !== false) outbox.dispatcher.start();

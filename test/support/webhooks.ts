@@ -1,16 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { App } from '../../src/app.js';
-import { composeApp } from '../../src/compose.js';
-import type { Config } from '../../src/config.js';
-import { createOutbox, type Outbox } from '../../src/outbox/outbox.js';
 import type { Resolve } from '../../src/outbox/webhook.js';
 import { manualClock } from '../../src/platform/clock.js';
-import type { Runtime } from '../../src/runtime.js';
-import { testConfig, testRuntime } from './app.js';
-import { freshDatabase, type TestDialect } from './db.js';
-import { FAST_OUTBOX } from './mail.js';
+import type { TestDialect } from './db.js';
+import { createMailApp, type MailApp } from './mail.js';
 
 // Webhook test support: a real HTTP receiver on loopback whose answers can be programmed, a Standard
 // Webhooks verifier written from the specification (not Admit's signer), and the application with its
@@ -95,44 +89,17 @@ export function verifyStandardWebhook(
   });
 }
 
-export interface WebhookApp {
-  app: App;
-  rt: Runtime;
-  outbox: Outbox;
-  config: Config;
-  url: string;
+export interface WebhookApp extends MailApp {
   clock: ReturnType<typeof manualClock>;
-  logs: string[];
-  token(email: string, opts?: { name?: string; admin?: boolean }): Promise<string>;
-  close(): Promise<void>;
 }
 
+/** The mail test app with a manual clock, fast webhook timeouts and, optionally, a fake resolver. */
 export async function createWebhookApp(
   dialect: TestDialect,
   env: Record<string, string> = {},
   opts: { resolve?: Resolve; databaseUrl?: string } = {},
 ): Promise<WebhookApp> {
-  const url = opts.databaseUrl ?? (await freshDatabase(dialect)).url;
-  const config = testConfig(url, { ...FAST_OUTBOX, WEBHOOK_TIMEOUT: '2s', ...env });
   const clock = manualClock(Date.now());
-  const { rt, token, logs } = await testRuntime(config, clock);
-  const outbox = createOutbox(rt, opts.resolve ? { resolve: opts.resolve } : {});
-  const { app } = await composeApp(rt, { outbox });
-  await app.ready();
-  outbox.dispatcher.start();
-  return {
-    app,
-    rt,
-    outbox,
-    config,
-    url,
-    clock,
-    logs,
-    token,
-    async close() {
-      await outbox.close(2_000);
-      await app.close();
-      await rt.close();
-    },
-  };
+  const mail = await createMailApp(dialect, { WEBHOOK_TIMEOUT: '2s', ...env }, { ...opts, clock });
+  return { ...mail, clock };
 }
