@@ -85,16 +85,18 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
   // every answer, errors and 404s included: no MIME sniffing (set first, so routes that hand the raw
   // response to the OpenID provider carry it too); every HTML page, Swagger UI's as well: not kept
   // in caches, no Referer (a page may hold a token or an authorization code in its URL)
-  app.addHook('onRequest', async (_req, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
+  // (callback hooks, not async ones: these run on every request, and an async hook costs a promise each)
+  app.addHook('onRequest', (_req, reply, done) => {
+    // on the raw response, which Fastify's own headers are merged into, so hijacked routes carry it too
     reply.raw.setHeader('x-content-type-options', 'nosniff');
+    done();
   });
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
       if (!reply.hasHeader('referrer-policy')) reply.header('referrer-policy', 'no-referrer');
     }
-    return payload;
+    done(null, payload);
   });
   // JSON APIs take JSON only: without the text/plain parser, any other content type is 415.
   app.removeContentTypeParser('text/plain');

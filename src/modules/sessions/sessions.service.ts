@@ -1,9 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../db/create-db.js';
-import type { Identity } from '../../platform/auth/verifier.js';
+import { type Identity, profileFromClaims } from '../../platform/auth/verifier.js';
 import type { Clock } from '../../platform/clock.js';
 import { type Sealer, sha256Hex } from '../../platform/crypto.js';
-import { canonicalEmail } from '../../platform/email.js';
 import { deleteExpiredSessions, deleteSession, findSession, insertSession } from './sessions.repository.js';
 
 // Web sessions of the invitation page. The cookie carries 256 random bits; only their SHA-256 is
@@ -46,16 +45,10 @@ const text = (v: unknown): string | null => (typeof v === 'string' && v.length >
 export function identityFromClaims(issuer: string, claims: Record<string, unknown>): Identity | undefined {
   const subject = text(claims.sub);
   if (!subject) return undefined;
-  const rawEmail = text(claims.email);
-  const canonical = rawEmail ? canonicalEmail(rawEmail) : undefined;
-  const verified = claims.email_verified;
   return {
     issuer,
     subject,
-    email: canonical?.ok ? canonical.email : null,
-    emailVerified: rawEmail !== null && (verified === true || verified === 'true'),
-    name: text(claims.name),
-    picture: text(claims.picture),
+    ...profileFromClaims(claims),
     scopes: [],
     clientId: null,
     grantsAdmin: false,

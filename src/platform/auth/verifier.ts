@@ -72,6 +72,27 @@ export interface VerifierOptions {
   now: () => number;
 }
 
+/**
+ * A provider's claims (an access token's, an ID token's or userinfo's) as the profile an Identity
+ * carries: the canonical email, verified only on the provider's word (a non-canonical address is
+ * kept as verified-but-matching-nothing), name and picture. The one reading of those claims.
+ */
+export function profileFromClaims(
+  claims: Record<string, unknown>,
+  emailClaim = 'email',
+  emailVerifiedClaim = 'email_verified',
+): Pick<Identity, 'email' | 'emailVerified' | 'name' | 'picture'> {
+  const rawEmail = str(claims[emailClaim]);
+  const canonical = rawEmail ? canonicalEmail(rawEmail) : undefined;
+  const verified = claims[emailVerifiedClaim];
+  return {
+    email: canonical?.ok ? canonical.email : null,
+    emailVerified: rawEmail !== null && (verified === true || verified === 'true'),
+    name: str(claims.name),
+    picture: str(claims.picture),
+  };
+}
+
 function str(v: unknown): string | null {
   return typeof v === 'string' && v.length > 0 ? v : null;
 }
@@ -125,18 +146,11 @@ export function createVerifier(opts: VerifierOptions): TokenVerifier {
         throw commonErrors.unavailable(err);
       }
     }
-    const rawEmail = str(claims[opts.emailClaim]);
-    const canonical = rawEmail ? canonicalEmail(rawEmail) : undefined;
-    const verified = claims[opts.emailVerifiedClaim];
     const scopes = scopesOf(payload);
     const identity: Identity = {
       issuer: opts.issuer,
       subject: String(payload.sub),
-      email: canonical?.ok ? canonical.email : null,
-      // verified is the provider's word on the address it holds; a non-canonical address still matches nothing
-      emailVerified: rawEmail !== null && (verified === true || verified === 'true'),
-      name: str(claims.name),
-      picture: str(claims.picture),
+      ...profileFromClaims(claims, opts.emailClaim, opts.emailVerifiedClaim),
       scopes,
       clientId:
         typeof payload.client_id === 'string' && payload.client_id === payload.sub ? payload.client_id : null,
