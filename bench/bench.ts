@@ -155,7 +155,7 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
       nodeFlags,
       stderr: 'inherit',
     });
-    await waitForHttp(`${publicUrl}/healthz`, 30_000, server);
+    await waitForHttp(`${publicUrl}/healthz`, server);
     const pid = server.child.pid ?? 0;
 
     const world = await seedWorld(rt, publicUrl, pid, opts);

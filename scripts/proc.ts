@@ -137,10 +137,17 @@ export async function firstLine(p: Proc): Promise<string> {
 }
 
 /**
+ * How long a child may take to answer after it starts. A bound, not a timing: a child that exits
+ * fails at once; on a machine with a load of 20 (the stress suite beside other work) a start has
+ * taken over 20 s.
+ */
+export const START_BOUND_MS = 60_000;
+
+/**
  * Polls url until it answers 2xx. Fails as soon as `proc` (the child that should answer) exits, or
  * after timeoutMs; the error carries the last answer and the child's output.
  */
-export async function waitForHttp(url: string, timeoutMs = 30_000, proc?: Proc): Promise<void> {
+export async function waitForHttp(url: string, proc?: Proc, timeoutMs = START_BOUND_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const tail = () => (proc ? `\n--- child output ---\n${proc.output().slice(-3000)}` : '');
   let last = 'no answer';

@@ -154,7 +154,7 @@ export async function startStack(
     ...FAST_OUTBOX,
   };
   const server = spawnNode('dist/main.js', [], env);
-  await waitForHttp(`${admit}/healthz`, 30_000, server);
+  await waitForHttp(`${admit}/healthz`, server);
   const adminToken = idp
     ? await idp.accessToken('alice@example.com', { name: 'Alice Example' })
     : await cliToken(env, 'alice@example.com');

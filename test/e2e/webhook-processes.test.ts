@@ -61,7 +61,7 @@ for (const dialect of dialects()) {
       const base = `http://127.0.0.1:${port}`;
       const start = async () => {
         server = spawnNode('dist/main.js', [], { ...env, PORT: String(port), HOST: '127.0.0.1' });
-        await waitForHttp(`${base}/readyz`, 20_000, server);
+        await waitForHttp(`${base}/readyz`, server);
       };
       await start();
       const org = await post(base, token, '/v1/organizations', { name: 'Acme' });

@@ -82,7 +82,7 @@ describe('first start on an empty embedded database', () => {
   it('a later start on the same database prints no token', async () => {
     await stop(server);
     server = start(env);
-    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000, server);
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, server);
     await stop(server);
     assert.ok(!server.stdout().includes('ADMIT_TOKEN'), server.stdout());
   });

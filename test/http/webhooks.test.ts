@@ -243,7 +243,10 @@ for (const dialect of dialects()) {
         t.clock.advance(60_000);
         await refreshOwner();
         const h = (await owner.api.get(`${base()}/${hook.id}`)).json<Hook>();
-        return h.enabled ? undefined : h;
+        // the delivery's settlement is written by the dispatcher's batch just after the endpoint is
+        // disabled: wait for both rather than read the delivery while it is still being settled
+        const [d] = await deliveries(hook.id);
+        return h.enabled || d?.status === 'sending' ? undefined : h;
       }, 'the endpoint disabled');
       assert.match(got.disabledReason ?? '', /3 days/);
       const [d] = await deliveries(hook.id);

@@ -28,7 +28,7 @@ export function serverEnv(databaseUrl: string, extra: Record<string, string> = {
 export async function startAdmit(env: Record<string, string>, port: number): Promise<Proc> {
   const p = spawnNode('dist/main.js', [], { ...env, PORT: String(port), HOST: '127.0.0.1' });
   try {
-    await waitForHttp(`http://127.0.0.1:${port}/readyz`, 30_000, p);
+    await waitForHttp(`http://127.0.0.1:${port}/readyz`, p);
   } catch (err) {
     await reap(p);
     throw err;

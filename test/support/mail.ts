@@ -266,11 +266,15 @@ export async function createMailApp(
   };
 }
 
-/** Bounded polling: resolves once check() is truthy, fails after `timeoutMs` with the message. */
+/**
+ * Bounded polling: resolves once check() is truthy, fails after `timeoutMs` with the message. The
+ * default bound is generous (a loaded machine has taken over 15 s to start two workers); a check that
+ * holds returns at once.
+ */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
   message: string,
-  timeoutMs = 15_000,
+  timeoutMs = 60_000,
   stepMs = 25,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;

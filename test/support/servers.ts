@@ -18,7 +18,7 @@ export async function startServer(env: Record<string, string>, port: number): Pr
   );
   const base = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttp(`${base}/healthz`, 30_000, proc);
+    await waitForHttp(`${base}/healthz`, proc);
   } catch (err) {
     await stop(proc, 0);
     throw err;
