@@ -44,13 +44,14 @@ export async function registerOAuthProvider(app: AppInstance, deps: OAuthDeps): 
     onMailQueued: deps.onMailQueued,
   });
   const admins = new Set(config.systemAdminEmails);
+  const clients = createClientsStore(db);
   const build = (keys: KeySet) =>
     createProvider({
       db,
       publicUrl,
       secret: resolveSecret(config),
       keys,
-      clients: createClientsStore(db),
+      clients,
       accountEmail: (sub) => signIn.accountEmail(sub),
       isSystemAdminEmail: (email) => {
         const c = canonicalEmail(email);
@@ -59,6 +60,7 @@ export async function registerOAuthProvider(app: AppInstance, deps: OAuthDeps): 
       adapter: (override) => kyselyAdapterFactory({ db: db.kysely, now: () => clock.now(), override }),
     });
   const current = providerHolder(() => deps.issuer.current(), build);
+  current(); // built now, so a configuration the provider refuses stops the start
   const url = new URL(publicUrl);
 
   const handOver = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
