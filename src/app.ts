@@ -200,7 +200,14 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
   await app.register(
     systemRoutes({
       ping: services.system.ping,
-      jwks: issuer ? () => issuer.publicKeys() : undefined,
+      jwks: issuer
+        ? {
+            keys: () => issuer.current().published,
+            // a rotated key signs two refresh intervals after it is created: one for every process to
+            // publish it, one for every copy of the key set cached under this max-age to expire
+            maxAgeS: Math.floor(config.timings.signingKeysRefreshMs / 1000),
+          }
+        : undefined,
       isClosing: () => closing,
     }),
   );

@@ -214,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     httpKeepAliveTimeoutMs: durationMs('HTTP_KEEP_ALIVE_TIMEOUT', '72s'),
     webhookTimeoutMs: durationMs('WEBHOOK_TIMEOUT', '10s'),
     sweepIntervalMs: durationMs('SWEEP_INTERVAL', '5m'),
+    signingKeysRefreshMs: durationMs('SIGNING_KEYS_REFRESH', '5m'),
   };
   const { httpHeadersTimeoutMs: headersMs, httpRequestTimeoutMs: requestMs } = timings;
   if (headersMs && requestMs && headersMs > requestMs)

@@ -75,5 +75,7 @@ export interface Config {
     webhookTimeoutMs: number;
     /** how often each process runs the retention sweep */
     sweepIntervalMs: number;
+    /** built-in mode: how often each process re-reads the signing keys; a rotated key signs two of these after its creation */
+    signingKeysRefreshMs: number;
   };
 }

@@ -105,13 +105,22 @@ function logSecretSource(logger: pino.Logger, source: SecretSource): void {
     );
 }
 
-/** The built-in issuer (AUTH_ISSUER unset): its signing keys live in the database, created on first use. */
-export function openIssuer(core: Core): Promise<BuiltinIssuer> {
+/**
+ * The built-in issuer (AUTH_ISSUER unset): its signing keys live in the database, created on first use.
+ * `refresh`: re-read them every SIGNING_KEYS_REFRESH (a long-running process; close() stops it).
+ */
+export function openIssuer(core: Core, opts: { refresh?: boolean } = {}): Promise<BuiltinIssuer> {
   return createBuiltinIssuer({
     db: core.db.kysely,
     sealer: core.sealer,
     issuer: core.config.publicUrl,
     now: () => core.clock.now(),
+    refreshMs: opts.refresh ? core.config.timings.signingKeysRefreshMs : undefined,
+    onRefreshError: (err) =>
+      core.logger.warn(
+        { err },
+        'signing keys: re-reading the key set failed; the last one read stays in use',
+      ),
   });
 }
 
@@ -128,12 +137,12 @@ export interface Runtime extends Core {
 export async function createRuntime(config: Config, opts: CoreOptions = {}): Promise<Runtime> {
   const core = await openCore(config, opts);
   const { logger } = core;
+  let issuer: BuiltinIssuer | undefined;
   try {
     const now = () => core.clock.now();
-    let issuer: BuiltinIssuer | undefined;
     let verifier: TokenVerifier;
     if (config.auth.mode === 'builtin') {
-      issuer = await openIssuer(core);
+      issuer = await openIssuer(core, { refresh: true });
       verifier = createVerifier({
         issuer: config.publicUrl,
         audience: config.publicUrl,
@@ -177,11 +186,13 @@ export async function createRuntime(config: Config, opts: CoreOptions = {}): Pro
       redis,
       metrics,
       async close() {
+        issuer?.close();
         redis?.disconnect();
         await core.close();
       },
     };
   } catch (err) {
+    issuer?.close();
     await core.close().catch(() => undefined);
     throw err;
   }

@@ -7,6 +7,7 @@ import { MAX_TOKEN_TTL_SECONDS } from '../platform/auth/builtin-issuer.js';
 import { canonicalEmail } from '../platform/email.js';
 import { openCore, openIssuer } from '../runtime.js';
 import { CLIENTS_USAGE, runClients } from './clients.js';
+import { KEYS_USAGE, runKeys } from './keys.js';
 import { runSweep, runWorker } from './worker.js';
 
 const USAGE = `usage:
@@ -16,7 +17,8 @@ const USAGE = `usage:
                                                   --expires at most 30d)
   admit worker                                    run the dispatcher (mail, webhooks) and the sweep alone (PostgreSQL only)
   admit sweep                                     one retention pass: expire invitations, purge old rows
-${CLIENTS_USAGE}`;
+${CLIENTS_USAGE}
+${KEYS_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -82,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'worker') return runWorker(config);
   if (command === 'sweep') return runSweep(config);
   if (command === 'clients') return runClients(config, rest);
+  if (command === 'keys') return runKeys(config, rest);
   process.stderr.write(`${USAGE}\n`);
   return command ? 2 : 0;
 }

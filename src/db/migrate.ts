@@ -16,6 +16,7 @@ import * as m0006 from './migrations/0006_web_sessions.js';
 import * as m0007 from './migrations/0007_idempotency_keys.js';
 import * as m0008 from './migrations/0008_events.js';
 import * as m0009 from './migrations/0009_webhooks.js';
+import * as m0010 from './migrations/0010_signing_key_activation.js';
 import type { Database } from './schema.js';
 
 // Migrations are imported statically so the same list runs from `npm start`, the CLI and tests.
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0007_idempotency_keys': m0007,
   '0008_events': m0008,
   '0009_webhooks': m0009,
+  '0010_signing_key_activation': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,6 +1,8 @@
 // Table interfaces. Columns are snake_case; every timestamp is epoch milliseconds in a 64-bit integer
 // on both dialects (one representation and precision, so keyset cursors neither skip nor repeat).
 
+import type { ColumnType } from 'kysely';
+
 export interface UsersTable {
   id: string;
   issuer: string;
@@ -124,6 +126,8 @@ export interface SigningKeysTable {
   /** the private JWK sealed with ADMIT_SECRET */
   private_sealed: string;
   created_at: number;
+  /** signs from then on (published from created_at); 0 when written without it: at once */
+  activates_at: ColumnType<number, number | undefined, number>;
 }
 
 /** SQLite only (migration 0004): bumped by triggers on every write that can change a list. */

@@ -22,7 +22,8 @@ const FORM = 'application/x-www-form-urlencoded';
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export function interactionRoutes(deps: {
-  provider: Provider;
+  /** the provider of the current key set (plugin.ts builds a new one when it changes) */
+  provider: () => Provider;
   signIn: SignInStore;
   counters: Counters;
   publicUrl: string;
@@ -41,7 +42,7 @@ export function interactionRoutes(deps: {
 
   async function detailsOf(req: FastifyRequest, reply: FastifyReply): Promise<Details | undefined> {
     try {
-      const details = await provider.interactionDetails(req.raw, reply.raw);
+      const details = await provider().interactionDetails(req.raw, reply.raw);
       if (details.uid === (req.params as { uid: string }).uid) return details;
     } catch {
       // no interaction cookie (expired, another browser, or a cross-site post)
@@ -58,14 +59,14 @@ export function interactionRoutes(deps: {
   }
 
   async function finish(req: FastifyRequest, reply: FastifyReply, result: InteractionResults) {
-    const url = await provider.interactionResult(req.raw, reply.raw, result, {
+    const url = await provider().interactionResult(req.raw, reply.raw, result, {
       mergeWithLastSubmission: true,
     });
     return reply.header('cache-control', 'no-store').redirect(url, 303);
   }
 
   async function clientName(details: Details): Promise<string> {
-    const client = await provider.Client.find(String(details.params['client_id']));
+    const client = await provider().Client.find(String(details.params['client_id']));
     return client?.clientName ?? 'the application';
   }
 
@@ -73,9 +74,10 @@ export function interactionRoutes(deps: {
   async function consent(req: FastifyRequest, reply: FastifyReply, details: Details) {
     const accountId = details.session?.accountId;
     if (!accountId) return html(reply, 400, messagePage('Sign-in cannot continue', 'No signed-in account.'));
+    const { Grant } = provider();
     const grant = details.grantId
-      ? await provider.Grant.find(details.grantId)
-      : new provider.Grant({ accountId, clientId: String(details.params['client_id']) });
+      ? await Grant.find(details.grantId)
+      : new Grant({ accountId, clientId: String(details.params['client_id']) });
     if (!grant) return html(reply, 400, messagePage('Sign-in cannot continue', 'The grant has expired.'));
     const missing = details.prompt.details as {
       missingOIDCScope?: string[];

@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
 import type { AppInstance } from '../app.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/create-db.js';
-import type { BuiltinIssuer } from '../platform/auth/builtin-issuer.js';
+import type { BuiltinIssuer, KeySet } from '../platform/auth/builtin-issuer.js';
 import type { Clock } from '../platform/clock.js';
 import type { Counters } from '../platform/counters.js';
 import type { Sealer } from '../platform/crypto.js';
@@ -18,6 +19,9 @@ import { createSignInStore } from './sign-in.js';
 // its paths are routes whose onRequest hook hands the raw request over before Fastify reads a body.
 // The sign-in pages (/oauth/interaction/:uid) are Fastify routes of their own (more specific, so they
 // win over the wildcard). /.well-known/jwks.json stays Admit's route, serving the same keys.
+// oidc-provider takes its keys once, when built: when the issuer's key set changes (a rotated key is
+// published, starts signing, or an old one retires) the next request builds a new provider, and every
+// route reads the current one. Its state is in the database, so nothing is lost but its caches.
 
 export interface OAuthDeps {
   config: Config;
@@ -40,20 +44,23 @@ export async function registerOAuthProvider(app: AppInstance, deps: OAuthDeps): 
     onMailQueued: deps.onMailQueued,
   });
   const admins = new Set(config.systemAdminEmails);
-  const provider = createProvider({
-    db,
-    publicUrl,
-    secret: resolveSecret(config),
-    privateJwks: await deps.issuer.privateJwks(),
-    clients: createClientsStore(db),
-    accountEmail: (sub) => signIn.accountEmail(sub),
-    isSystemAdminEmail: (email) => {
-      const c = canonicalEmail(email);
-      return c.ok && admins.has(c.email);
-    },
-    adapter: (override) => kyselyAdapterFactory({ db: db.kysely, now: () => clock.now(), override }),
-  });
-  const callback = provider.callback();
+  const clients = createClientsStore(db);
+  const build = (keys: KeySet) =>
+    createProvider({
+      db,
+      publicUrl,
+      secret: resolveSecret(config),
+      keys,
+      clients,
+      accountEmail: (sub) => signIn.accountEmail(sub),
+      isSystemAdminEmail: (email) => {
+        const c = canonicalEmail(email);
+        return c.ok && admins.has(c.email);
+      },
+      adapter: (override) => kyselyAdapterFactory({ db: db.kysely, now: () => clock.now(), override }),
+    });
+  const current = providerHolder(() => deps.issuer.current(), build);
+  current(); // built now, so a configuration the provider refuses stops the start
   const url = new URL(publicUrl);
 
   const handOver = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
@@ -62,7 +69,7 @@ export async function registerOAuthProvider(app: AppInstance, deps: OAuthDeps): 
     req.raw.headers['x-forwarded-host'] = url.host;
     req.raw.headers['x-forwarded-for'] = req.ip;
     reply.hijack();
-    void callback(req.raw, reply.raw);
+    void current().callback(req.raw, reply.raw);
     done();
   };
   const methods: ('GET' | 'POST' | 'OPTIONS')[] = ['GET', 'POST', 'OPTIONS'];
@@ -81,6 +88,27 @@ export async function registerOAuthProvider(app: AppInstance, deps: OAuthDeps): 
       req.raw.headers['x-forwarded-proto'] = url.protocol.slice(0, -1);
       req.raw.headers['x-forwarded-host'] = url.host;
     });
-    await interactionRoutes({ provider, signIn, counters: deps.counters, publicUrl })(scope as AppInstance);
+    await interactionRoutes({
+      provider: () => current().provider,
+      signIn,
+      counters: deps.counters,
+      publicUrl,
+    })(scope as AppInstance);
   });
+}
+
+/** The provider for the issuer's current key set, built again when the key set has changed. */
+function providerHolder(
+  keys: () => KeySet,
+  build: (keys: KeySet) => Provider,
+): () => { provider: Provider; callback: ReturnType<Provider['callback']> } {
+  let built: { version: string; provider: Provider; callback: ReturnType<Provider['callback']> } | undefined;
+  return () => {
+    const set = keys();
+    if (built?.version !== set.version) {
+      const provider = build(set);
+      built = { version: set.version, provider, callback: provider.callback() };
+    }
+    return built;
+  };
 }

@@ -31,7 +31,12 @@ export interface ProviderDeps {
   publicUrl: string;
   /** ADMIT_SECRET: the cookie keys are derived from it, so every process shares them */
   secret: string;
-  privateJwks: JWK[];
+  /**
+   * The built-in issuer's key set when this provider is built: the provider signs with the key
+   * `signingKid` names (the first of privateJwks) and verifies its own tokens with all of them. A new
+   * key set is a new provider (plugin.ts).
+   */
+  keys: { privateJwks: JWK[]; signingKid: string };
   clients: ClientsStore;
   /** subject → canonical email of a provider account */
   accountEmail(subject: string): Promise<string | undefined>;
@@ -118,7 +123,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter: deps.adapter((model) => (model === 'Client' ? clientAdapter : undefined)),
     clients: [webClient(publicUrl), docsClient(publicUrl)],
     extraClientMetadata: { properties: ['admit_admin'] },
-    jwks: { keys: deps.privateJwks as NonNullable<Configuration['jwks']>['keys'] },
+    // ID tokens and userinfo are signed with the first key that fits (keystore.selectForSign keeps
+    // the given order among equals): the signing key comes first
+    jwks: { keys: deps.keys.privateJwks as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cookieKeys(deps.secret),
       long: cookie,
@@ -189,7 +196,7 @@ export function createProvider(deps: ProviderDeps): Provider {
             audience: publicUrl,
             accessTokenTTL: ACCESS_TOKEN_TTL_S,
             accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'ES256' } },
+            jwt: { sign: { alg: 'ES256', kid: deps.keys.signingKid } },
           };
         },
       },

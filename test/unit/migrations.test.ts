@@ -16,6 +16,8 @@ const BEFORE_0003 = '0002_outbox_due_indexes';
 const M0003 = '0003_pending_email_index';
 const M0004 = '0004_invitation_list_version';
 const M0005 = '0005_oauth';
+const M0009 = '0009_webhooks';
+const M0010 = '0010_signing_key_activation';
 
 for (const dialect of dialects()) {
   describe(`[${dialect}] migrations on a database with rows`, () => {
@@ -224,6 +226,21 @@ for (const dialect of dialects()) {
       assert.deepEqual(await migrateTo(db.kysely, M0005), [M0005]);
       // the later migrations (web sessions, …) apply on top of it
       assert.ok((await migrateToLatest(db.kysely)).includes('0006_web_sessions'));
+    });
+
+    it('0010 keeps a key stored before it signing since its creation, and goes down without the column', async () => {
+      await migrateToLatest(db.kysely);
+      assert.deepEqual(await migrateTo(db.kysely, M0009), [M0010]);
+      await db.kysely
+        .insertInto('signing_keys')
+        .values({ kid: 'k1', alg: 'ES256', public_jwk: '{}', private_sealed: 'x', created_at: 1234 })
+        .execute();
+      assert.deepEqual(await migrateTo(db.kysely, M0010), [M0010]);
+      const key = await db.kysely.selectFrom('signing_keys').selectAll().executeTakeFirstOrThrow();
+      assert.equal(Number(key.activates_at), 1234);
+      assert.deepEqual(await migrateTo(db.kysely, M0009), [M0010]);
+      await assert.rejects(() => db.kysely.selectFrom('signing_keys').select('activates_at').execute());
+      await migrateToLatest(db.kysely);
     });
   });
 }

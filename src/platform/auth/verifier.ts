@@ -185,32 +185,32 @@ export interface KeySource {
   keyPublished: (kid: string | undefined) => boolean;
 }
 
-/** Built-in mode: keys from the database, reloaded at most once per cooldown for an unknown kid. */
+/**
+ * Built-in mode: the issuer's published keys as of now (re-read by the issuer every refresh interval,
+ * and here at most once per cooldown for an unknown kid); a key that retires leaves at once.
+ */
 export function builtinKeySource(issuer: BuiltinIssuer, cooldownMs: number, now: () => number): KeySource {
   let local = createLocalJWKSet({ keys: [] });
-  let kids = new Set<string | undefined>();
+  let version: string | undefined;
   let loadedAt = Number.NEGATIVE_INFINITY;
-  let loaded = false;
-  const load = async () => {
-    const keys = await issuer.publicKeys();
-    local = createLocalJWKSet({ keys });
-    kids = new Set(keys.map((k) => k.kid));
+  const keys = () => {
+    const set = issuer.current();
+    if (set.version !== version) {
+      local = createLocalJWKSet({ keys: set.published });
+      version = set.version;
+    }
+    return local;
   };
   return {
-    keyPublished: (kid) => kids.has(kid),
+    keyPublished: (kid) => issuer.current().publishedKids.has(kid),
     async getKey(header, input) {
-      if (!loaded) {
-        await load();
-        loaded = true;
-      }
       try {
-        return await local(header, input);
+        return await keys()(header, input);
       } catch (err) {
         if (!(err instanceof joseErrors.JWKSNoMatchingKey) || now() - loadedAt < cooldownMs) throw err;
         loadedAt = now();
         await issuer.reload();
-        await load();
-        return local(header, input);
+        return keys()(header, input);
       }
     },
   };

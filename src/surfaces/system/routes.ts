@@ -5,7 +5,8 @@ import { errorResponses } from '../../http/schemas.js';
 
 export interface SystemContext {
   ping: () => Promise<void>;
-  jwks: (() => Promise<object[]>) | undefined;
+  /** built-in mode: the published keys, and how long a client may cache them (seconds) */
+  jwks: { keys: () => object[]; maxAgeS: number } | undefined;
   isClosing: () => boolean;
 }
 
@@ -59,8 +60,8 @@ export const systemRoutes =
           },
         },
         async (_req, reply) => {
-          reply.header('cache-control', 'public, max-age=300');
-          return { keys: await jwks() };
+          reply.header('cache-control', `public, max-age=${jwks.maxAgeS}`);
+          return { keys: jwks.keys() };
         },
       );
     }
