@@ -26,19 +26,12 @@ export interface OAuthDeps {
   sealer: Sealer;
   issuer: BuiltinIssuer;
   counters: Counters;
-  onMailQueued?: (() => void) | undefined;
 }
 
 export async function registerOAuthProvider(app: AppInstance, deps: OAuthDeps): Promise<void> {
   const { config, db, clock } = deps;
   const publicUrl = config.publicUrl;
-  const signIn = createSignInStore({
-    db,
-    clock,
-    sealer: deps.sealer,
-    publicUrl,
-    onMailQueued: deps.onMailQueued,
-  });
+  const signIn = createSignInStore({ db, clock, sealer: deps.sealer, publicUrl });
   const admins = new Set(config.systemAdminEmails);
   const provider = createProvider({
     db,
