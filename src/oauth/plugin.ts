@@ -11,6 +11,7 @@ import { resolveSecret } from '../platform/secret.js';
 import { kyselyAdapterFactory } from './adapter.js';
 import { createClientsStore } from './clients.js';
 import { interactionRoutes } from './interaction.js';
+import { PROVIDER_HEADERS } from './pages.js';
 import { createProvider } from './provider.js';
 import { createSignInStore } from './sign-in.js';
 
@@ -18,6 +19,8 @@ import { createSignInStore } from './sign-in.js';
 // its paths are routes whose onRequest hook hands the raw request over before Fastify reads a body.
 // The sign-in pages (/oauth/interaction/:uid) are Fastify routes of their own (more specific, so they
 // win over the wildcard). /.well-known/jwks.json stays Admit's route, serving the same keys.
+
+const RESUME = /^(\/oauth\/authorize\/[^/?]+)\?/;
 
 export interface OAuthDeps {
   config: Config;
@@ -54,6 +57,13 @@ export async function registerOAuthProvider(app: AppInstance, deps: OAuthDeps): 
     req.raw.headers['x-forwarded-proto'] = url.protocol.slice(0, -1);
     req.raw.headers['x-forwarded-host'] = url.host;
     req.raw.headers['x-forwarded-for'] = req.ip;
+    // A resume (GET /oauth/authorize/:uid, where the sign-in pages send the browser back) takes its
+    // parameters from the stored interaction, never from the URL. oidc-provider 9.13.3 answered 500
+    // to a failed resume whose query named a registered client (its error handler reads parameters
+    // a resume never parsed): the query is dropped before the provider sees it.
+    const resume = RESUME.exec(req.raw.url ?? '');
+    if (resume?.[1]) req.raw.url = resume[1];
+    for (const [name, value] of Object.entries(PROVIDER_HEADERS)) reply.raw.setHeader(name, value);
     reply.hijack();
     void callback(req.raw, reply.raw);
     done();
