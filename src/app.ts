@@ -75,7 +75,9 @@ export async function buildApp(services: Services, rt: AppRuntime, surfaces: rea
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     // bad URL encoding and over-long parameters answer in the path's error style (a token path: the uniform 404)
-    frameworkErrors: (err, req, reply) => sendError(req, reply, frameworkError(err, req.url)),
+    // (before routing, so before the onRequest hook below: nosniff is set here too)
+    frameworkErrors: (err, req, reply) =>
+      sendError(req, reply.header('x-content-type-options', 'nosniff'), frameworkError(err, req.url)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // first, so that every route registered below is measured

@@ -9,9 +9,9 @@ import { mailboxRoutes } from './surfaces/system/mailbox.js';
 
 // The one composition of an HTTP process, for the server (main.ts, which the benchmark runs) and tests:
 // runtime → services → app with its surfaces. The outbox (mailer + dispatcher) is optional: with one,
-// the invitations service wakes its dispatcher after a commit and the dev mailbox is served; without
-// one (tests of the API alone) mail only waits in the outbox table. Starting the dispatcher is the
-// caller's: main.ts starts it once the server listens.
+// the dev mailbox is served (the outbox itself wakes its dispatcher after every commit that queued a
+// row); without one (tests of the API alone) mail only waits in the outbox table. Starting the
+// dispatcher is the caller's: main.ts starts it once the server listens.
 
 export interface Composed {
   app: App;
@@ -20,7 +20,7 @@ export interface Composed {
 
 export async function composeApp(rt: Runtime, opts: { outbox?: Outbox | undefined } = {}): Promise<Composed> {
   const { outbox } = opts;
-  const services = createServices(rt, { onMailQueued: outbox?.wake });
+  const services = createServices(rt);
   // the backlog is the database's, so any server process reports it (one query per scrape)
   rt.metrics?.watchOutbox(services.system.outboxBacklog);
   const surfaces: Surface[] = [];
@@ -54,7 +54,6 @@ export async function composeApp(rt: Runtime, opts: { outbox?: Outbox | undefine
         sealer: rt.sealer,
         counters: rt.counters,
         issuer,
-        onMailQueued: outbox?.wake,
       }),
     );
   }

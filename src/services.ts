@@ -31,12 +31,7 @@ export interface ServiceDeps {
   counters: Counters;
 }
 
-export interface ServiceHooks {
-  /** after a commit that queued mail: wakes the in-process dispatcher (the server's outbox.wake) */
-  onMailQueued?: (() => void) | undefined;
-}
-
-export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
+export function createServices(rt: ServiceDeps) {
   const { config, db, clock, ids } = rt;
   return {
     system: createSystemService({ db, clock }),
@@ -56,7 +51,6 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
       ids,
       sealer: rt.sealer,
       counters: rt.counters,
-      onMailQueued: hooks.onMailQueued,
       publicUrl: config.publicUrl,
       ttlMs: config.invitationTtlMs,
       maxTtlMs: config.invitationMaxTtlMs,
@@ -82,7 +76,6 @@ export function createServices(rt: ServiceDeps, hooks: ServiceHooks = {}) {
       ids,
       sealer: rt.sealer,
       allowedHosts: config.webhookAllowedHosts,
-      onQueued: hooks.onMailQueued,
     }),
   };
 }

@@ -35,8 +35,64 @@ export function inTransaction<T>(db: Db, fn: (trx: Executor) => Promise<T>): Pro
     const body = fn;
     fn = (trx) => open.run(true, () => body(trx));
   }
-  if (db.dialect === 'postgres') return pgTransaction(db, fn);
-  return groupOf(db)(fn) as Promise<T>;
+  const notices: Notices = { topics: undefined };
+  const body = fn;
+  // each attempt (a PostgreSQL retry, a SQLite group's turn on the shared connection) starts afresh
+  fn = (trx) => {
+    notices.topics = undefined;
+    pending.set(trx, notices);
+    return body(trx);
+  };
+  const done = db.dialect === 'postgres' ? pgTransaction(db, fn) : (groupOf(db)(fn) as Promise<T>);
+  return done.then((value) => {
+    if (notices.topics) announce(db, notices.topics);
+    return value;
+  });
+}
+
+// ---- after commit ---------------------------------------------------------------------------------
+// A write that someone in the process waits for (outbox rows, which the dispatcher sends) says so
+// with notifyOnCommit(trx, topic); once its transaction has committed (never when it rolls back),
+// the listeners the database has for that topic run (onCommit). One place for every transaction,
+// instead of each service remembering to call a hook after its own commit.
+
+interface Notices {
+  topics: Set<string> | undefined;
+}
+
+/** The notices of the transaction running on each executor (on SQLite a group's transactions take turns). */
+const pending = new WeakMap<Executor, Notices>();
+const listeners = new WeakMap<Db, Map<string, Set<() => void>>>();
+
+/**
+ * Inside inTransaction: once this transaction commits, the database's listeners for `topic` run
+ * (once per topic and transaction, however often it is called). Outside a transaction there is no
+ * commit to wait for and nobody is told: with the storage checks on, that is an error.
+ */
+export function notifyOnCommit(trx: Executor, topic: string): void {
+  const notices = pending.get(trx);
+  if (!notices) {
+    if (storageChecks) throw new Error(`notifyOnCommit(${topic}) outside inTransaction`);
+    return;
+  }
+  if (!notices.topics) notices.topics = new Set();
+  notices.topics.add(topic);
+}
+
+/** Runs `listener` after every commit on `db` that notified `topic`; returns the unsubscribe. */
+export function onCommit(db: Db, topic: string, listener: () => void): () => void {
+  const byTopic = listeners.get(db) ?? new Map<string, Set<() => void>>();
+  listeners.set(db, byTopic);
+  const set = byTopic.get(topic) ?? new Set();
+  byTopic.set(topic, set);
+  set.add(listener);
+  return () => set.delete(listener);
+}
+
+function announce(db: Db, topics: Set<string>): void {
+  const byTopic = listeners.get(db);
+  if (!byTopic) return;
+  for (const topic of topics) for (const listener of byTopic.get(topic) ?? []) listener();
 }
 
 function nestedTransaction(): Error {

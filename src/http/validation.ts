@@ -16,7 +16,40 @@ const textAjv = makeAjv({ coerceTypes: 'array', removeAdditional: false });
 
 type Validate = ReturnType<FastifySchemaCompiler<unknown>>;
 
-export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
+/** Where the first string holding U+0000 is (a JSON pointer), or undefined when none does. */
+function nulAt(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const at = nulAt(v, `${path}/${k}`);
+    if (at !== undefined) return at;
+  }
+  return undefined;
+}
+
+/**
+ * No text anywhere holds U+0000: PostgreSQL cannot store it (a 500 there) and SQLite would, so it is
+ * refused at the door on both, as the schema violation it is (400 validation_failed).
+ */
+function withoutNul(validate: Validate): Validate {
+  const checked = Object.assign(
+    (data: unknown) => {
+      const ok = validate(data);
+      checked.errors = (validate as { errors?: unknown }).errors;
+      if (!ok) return ok;
+      const at = nulAt(data);
+      if (at === undefined) return true;
+      checked.errors = [{ instancePath: at, keyword: 'nul', params: {}, message: 'must not contain U+0000' }];
+      return false;
+    },
+    { errors: undefined as unknown },
+  );
+  return checked as unknown as Validate;
+}
+
+export const validatorCompiler: FastifySchemaCompiler<unknown> = (route) => withoutNul(compile(route));
+
+const compile: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const validate = (httpPart === 'body' ? bodyAjv : textAjv).compile(schema as object) as Validate;
   // A body declared with Type.Optional (e.g. resend's `{expiresInDays?, sendEmail?}`) may be absent
   // altogether; a body that is present is still validated strictly.

@@ -10,6 +10,13 @@ import type { Database } from '../db/schema.js';
 
 export const SWEEP_INTERVAL_MS = 60_000;
 
+/**
+ * Whether a value taken from a request could name a stored row: PostgreSQL refuses text holding
+ * U+0000 (an error, so a 500), and no id, uid or code the provider makes holds one, so a lookup by
+ * such a value finds nothing without asking.
+ */
+export const mayBeStored = (value: string): boolean => !value.includes('\u0000');
+
 export interface AdapterDeps {
   db: Kysely<Database>;
   now: () => number;
@@ -75,15 +82,19 @@ export function kyselyAdapterFactory(deps: AdapterDeps): (model: string) => Adap
         await sweep();
       },
       async find(id) {
+        if (!mayBeStored(id)) return undefined;
         return answer(await live(model).where('id', '=', id).executeTakeFirst());
       },
       async findByUid(uid) {
+        if (!mayBeStored(uid)) return undefined;
         return answer(await live(model).where('uid', '=', uid).executeTakeFirst());
       },
       async findByUserCode(userCode) {
+        if (!mayBeStored(userCode)) return undefined;
         return answer(await live(model).where('user_code', '=', userCode).executeTakeFirst());
       },
       async consume(id) {
+        if (!mayBeStored(id)) return;
         await db
           .updateTable('oauth_payloads')
           .set({ consumed_at: now() })
@@ -93,9 +104,11 @@ export function kyselyAdapterFactory(deps: AdapterDeps): (model: string) => Adap
           .execute();
       },
       async destroy(id) {
+        if (!mayBeStored(id)) return;
         await db.deleteFrom('oauth_payloads').where('model', '=', model).where('id', '=', id).execute();
       },
       async revokeByGrantId(grantId) {
+        if (!mayBeStored(grantId)) return;
         await db
           .deleteFrom('oauth_payloads')
           .where('model', '=', model)

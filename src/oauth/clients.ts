@@ -4,6 +4,7 @@ import type { OAuthClientsTable } from '../db/schema.js';
 import { inTransaction } from '../db/tx.js';
 import { sha256Hex } from '../platform/crypto.js';
 import { uuidv7 } from '../platform/ids.js';
+import { mayBeStored } from './adapter.js';
 
 // Registered OAuth2 clients (`admit clients create|list|delete`). The secret is shown once and stored
 // only as a SHA-256 hash: it is 256 random bits, so a fast hash is as strong as a slow one here.
@@ -137,7 +138,9 @@ export function createClientsStore(db: Db) {
       });
       return { record: toRecord(row), secret };
     },
+    /** By a client_id from a request (the provider's lookups): see mayBeStored. */
     async find(clientId: string): Promise<ClientRecord | undefined> {
+      if (!mayBeStored(clientId)) return undefined;
       const row = await k
         .selectFrom('oauth_clients')
         .selectAll()

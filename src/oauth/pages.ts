@@ -13,6 +13,21 @@ export function signInPageHeaders(publicUrl: string, extraOrigins: string[] = []
   return htmlHeaders(["'self'", ...new Set([new URL(publicUrl).origin, ...extraOrigins])]);
 }
 
+/**
+ * Set on every response the provider itself writes, before it runs: the pages it renders from its own
+ * templates (the self-submitting form of a sign-out or a `form_post` response, a redirect's body) get
+ * the security headers of Admit's pages. oidc-provider appends the hash of its one inline script to
+ * `script-src` (its sanctioned way), which lists nothing else: 'report-sample' allows no script by
+ * itself. No form-action: a `form_post` response posts to the client's redirect URI, whatever its
+ * origin. Admit's own pages (below) replace these with their own.
+ */
+export const PROVIDER_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'report-sample'; style-src 'self'; img-src https:; frame-ancestors 'none'; base-uri 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
 // the form fields are styled by the one stylesheet (/assets/admit.css): the CSP allows no inline style
 
 function errorLine(error: string | undefined): string {

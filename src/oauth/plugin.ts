@@ -12,6 +12,7 @@ import { resolveSecret } from '../platform/secret.js';
 import { kyselyAdapterFactory } from './adapter.js';
 import { createClientsStore } from './clients.js';
 import { interactionRoutes } from './interaction.js';
+import { PROVIDER_HEADERS } from './pages.js';
 import { createProvider } from './provider.js';
 import { createSignInStore } from './sign-in.js';
 
@@ -23,6 +24,8 @@ import { createSignInStore } from './sign-in.js';
 // published, starts signing, or an old one retires) the next request builds a new provider, and every
 // route reads the current one. Its state is in the database, so nothing is lost but its caches.
 
+const RESUME = /^(\/oauth\/authorize\/[^/?]+)\?/;
+
 export interface OAuthDeps {
   config: Config;
   db: Db;
@@ -30,19 +33,12 @@ export interface OAuthDeps {
   sealer: Sealer;
   issuer: BuiltinIssuer;
   counters: Counters;
-  onMailQueued?: (() => void) | undefined;
 }
 
 export async function registerOAuthProvider(app: AppInstance, deps: OAuthDeps): Promise<void> {
   const { config, db, clock } = deps;
   const publicUrl = config.publicUrl;
-  const signIn = createSignInStore({
-    db,
-    clock,
-    sealer: deps.sealer,
-    publicUrl,
-    onMailQueued: deps.onMailQueued,
-  });
+  const signIn = createSignInStore({ db, clock, sealer: deps.sealer, publicUrl });
   const admins = new Set(config.systemAdminEmails);
   const clients = createClientsStore(db);
   const build = (keys: KeySet) =>
@@ -68,6 +64,13 @@ export async function registerOAuthProvider(app: AppInstance, deps: OAuthDeps): 
     req.raw.headers['x-forwarded-proto'] = url.protocol.slice(0, -1);
     req.raw.headers['x-forwarded-host'] = url.host;
     req.raw.headers['x-forwarded-for'] = req.ip;
+    // A resume (GET /oauth/authorize/:uid, where the sign-in pages send the browser back) takes its
+    // parameters from the stored interaction, never from the URL. oidc-provider 9.13.3 answered 500
+    // to a failed resume whose query named a registered client (its error handler reads parameters
+    // a resume never parsed): the query is dropped before the provider sees it.
+    const resume = RESUME.exec(req.raw.url ?? '');
+    if (resume?.[1]) req.raw.url = resume[1];
+    for (const [name, value] of Object.entries(PROVIDER_HEADERS)) reply.raw.setHeader(name, value);
     reply.hijack();
     void current().callback(req.raw, reply.raw);
     done();

@@ -27,13 +27,7 @@ export function newCode(): string {
   return String(randomInt(0, 100_000_000)).padStart(8, '0');
 }
 
-export function createSignInStore(deps: {
-  db: Db;
-  clock: Clock;
-  sealer: Sealer;
-  publicUrl: string;
-  onMailQueued?: (() => void) | undefined;
-}) {
+export function createSignInStore(deps: { db: Db; clock: Clock; sealer: Sealer; publicUrl: string }) {
   const { db, clock } = deps;
   const k = db.kysely;
   const host = new URL(deps.publicUrl).host;
@@ -65,7 +59,6 @@ export function createSignInStore(deps: {
           now,
         });
       });
-      deps.onMailQueued?.();
     },
 
     /** The address a live code was sent to for this interaction, if any. */

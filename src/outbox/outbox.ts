@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/create-db.js';
+import { onCommit } from '../db/tx.js';
+import { OUTBOX_QUEUED } from '../modules/outbox/outbox.repository.js';
 import type { Clock } from '../platform/clock.js';
 import type { Sealer } from '../platform/crypto.js';
 import { type DevMailbox, devMailbox, type Mailer, smtpMailer } from '../platform/mailer.js';
@@ -8,9 +10,10 @@ import { createDispatcher, type Dispatcher, type DispatcherLogger } from './disp
 import { type Resolve, webhookChannel } from './webhook.js';
 
 // The email side of a process, for the composition (src/compose.ts) and `admit worker`: the mailer
-// chosen by SMTP_URL (the dev mailbox without it) and the dispatcher. The server wakes the dispatcher
-// shortly after a commit that queued mail (wake()); mail queued by another process is picked up at the
-// next poll (OUTBOX_POLL, 1 s by default). Knows no HTTP: the composition serves the dev mailbox.
+// chosen by SMTP_URL (the dev mailbox without it) and the dispatcher. Every commit in this process
+// that queued an outbox row (mail, a sign-in code, a webhook delivery: OUTBOX_QUEUED, db/tx.ts) wakes
+// the dispatcher shortly after (wake()); rows queued by another process are picked up at the next
+// poll (OUTBOX_POLL, 1 s by default). Knows no HTTP: the composition serves the dev mailbox.
 
 export const DISPATCH_CONCURRENCY = 4;
 export const WAKE_INTERVAL_MS = 250;
@@ -21,8 +24,9 @@ export interface Outbox {
   mailbox: DevMailbox | undefined;
   dispatcher: Dispatcher;
   /**
-   * For the invitations service's onMailQueued: wakes the dispatcher after a commit that queued mail, at most once per
-   * WAKE_INTERVAL_MS so a burst of invitations is claimed in batches, not one claim transaction each.
+   * Wakes the dispatcher, at most once per WAKE_INTERVAL_MS so a burst of invitations is claimed in
+   * batches, not one claim transaction each. Called after every commit on the database that queued
+   * an outbox row, from creation until close().
    */
   wake: () => void;
   /** stop claiming, let sends in flight settle (bounded) or release them, close the transport */
@@ -86,19 +90,22 @@ export function createOutbox(
     }),
   });
   let wakeTimer: NodeJS.Timeout | undefined;
+  const wake = () => {
+    if (wakeTimer) return;
+    wakeTimer = setTimeout(() => {
+      wakeTimer = undefined;
+      dispatcher.notify();
+    }, WAKE_INTERVAL_MS);
+    wakeTimer.unref();
+  };
+  const unsubscribe = onCommit(rt.db, OUTBOX_QUEUED, wake);
   return {
     mailer,
     mailbox,
     dispatcher,
-    wake() {
-      if (wakeTimer) return;
-      wakeTimer = setTimeout(() => {
-        wakeTimer = undefined;
-        dispatcher.notify();
-      }, WAKE_INTERVAL_MS);
-      wakeTimer.unref();
-    },
+    wake,
     async close(graceMs = 5_000) {
+      unsubscribe();
       clearTimeout(wakeTimer);
       await dispatcher.stop(graceMs);
       await mailer.close();

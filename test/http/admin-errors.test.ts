@@ -67,6 +67,22 @@ for (const dialect of dialects()) {
       }
     });
 
+    it('400 validation_failed for text holding U+0000, on both databases (PostgreSQL cannot store it)', async () => {
+      const cases: [string, unknown][] = [
+        ['/v1/organizations', { name: 'a\u0000b' }],
+        [`/v1/organizations/${org}/roles`, { key: 'nul', name: '\u0000', permissions: [] }],
+        [`/v1/organizations/${org}/workspaces`, { name: 'W\u0000' }],
+      ];
+      for (const [url, body] of cases) {
+        const res = await alice.api.post(url, body);
+        assertProblem(res, 400, 'validation_failed');
+        assert.match(res.json<{ detail: string }>().detail, /U\+0000/);
+      }
+      const renamed = await alice.api.patch(`/v1/organizations/${org}`, { name: 'x\u0000' });
+      assertProblem(renamed, 400, 'validation_failed');
+      assert.equal((await alice.api.get(`/v1/organizations/${org}`)).json<{ name: string }>().name, 'Acme');
+    });
+
     it('400 for unknown body fields (refused, not stripped)', async () => {
       const res = await alice.api.post('/v1/organizations', { name: 'Acme', owner: 'me' });
       assertProblem(res, 400, 'validation_failed');

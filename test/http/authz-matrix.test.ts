@@ -1,36 +1,24 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { client, createTestApp, type TestApp } from '../support/app.js';
-import {
-  ACTORS,
-  applies,
-  CATALOGUE,
-  expected,
-  OPS,
-  type OpSpec,
-  type Scope,
-} from '../support/authz-table.js';
+import { type Call, createCalls, HOOK_HOST } from '../support/authz-calls.js';
+import { ACTORS, applies, CATALOGUE, expected, OPS } from '../support/authz-table.js';
 import { dialects } from '../support/db.js';
-import { type Actor, actor, invite, makeMember, organization } from '../support/fixtures.js';
+import { type Actor, actor, makeMember, organization } from '../support/fixtures.js';
 import { discover, registerClient } from '../support/oauth.js';
 
-// The authorization matrix as one table (test/support/authz-table.ts, written from SPEC §2): every
-// actor × every operation of every surface × own / foreign organization (and the own organization's
-// path naming the other one's object), each cell with its expected status. Fixtures are made fresh
-// for every cell that changes something, so no cell depends on another.
-
-interface Call {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  url: string;
-  body?: unknown;
-  /** the page's form post: the actor's session cookie and form token go with it */
-  form?: boolean;
-  /** list operations: the id whose presence `sees` is about */
-  lookFor?: string;
-}
+// The authorization matrix as one table (test/support/authz-table.ts, written from SPEC §2 and §10):
+// every actor × every operation of every surface × own / foreign organization (and the own
+// organization's path naming the other one's object), each cell with its expected status; the
+// requests and their fixtures are test/support/authz-calls.ts. A 404 for another organization's
+// path or object must be the 404 of an id that exists nowhere (SPEC §5: existence is not revealed).
 
 let cells = 0;
+/** 404s for another organization's path or object compared with the 404 of ids that exist nowhere */
+let hidden = 0;
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
 for (const dialect of dialects()) {
   describe(`[${dialect}] authorization matrix`, () => {
@@ -40,9 +28,11 @@ for (const dialect of dialects()) {
     const tokens = new Map<string, string>();
     let n = 0;
     const fresh = () => `${dialect}-${++n}`;
+    let prepare: ReturnType<typeof createCalls>['prepare'];
 
     before(async () => {
-      t = await createTestApp(dialect);
+      t = await createTestApp(dialect, { WEBHOOK_ALLOWED_HOSTS: HOOK_HOST });
+      prepare = createCalls({ t, org, owners, fresh }).prepare;
       owners.own = await actor(t, 'owner@example.com');
       owners.foreign = await actor(t, 'outsider@example.com');
       org.own = await organization(owners.own, 'Own Org');
@@ -90,117 +80,6 @@ for (const dialect of dialects()) {
     });
     after(() => t.close());
 
-    const objectSide = (scope: Scope) => (scope === 'own' ? 'own' : 'foreign');
-    const pathOrg = (scope: Scope) => `/v1/organizations/${scope === 'foreign' ? org.foreign : org.own}`;
-    const invitation = (scope: Scope, email = `x-${fresh()}@example.com`) =>
-      invite(owners[objectSide(scope)], org[objectSide(scope)], email, 'guest', { sendEmail: false });
-    const member = async (scope: Scope) => {
-      const side = objectSide(scope);
-      return makeMember(owners[side], org[side], await actor(t, `m-${fresh()}@example.com`), 'guest');
-    };
-    const role = async (scope: Scope) => {
-      const side = objectSide(scope);
-      const res = await owners[side].api.post(`/v1/organizations/${org[side]}/roles`, {
-        key: `r-${fresh()}`,
-        name: 'R',
-        permissions: [],
-      });
-      return res.json<{ id: string }>().id;
-    };
-
-    /** The request of one cell; `addressee` is the email the cell's invitation goes to. */
-    async function prepare(op: OpSpec, scope: Scope, addressee: string): Promise<Call> {
-      const o = pathOrg(scope);
-      switch (op.name) {
-        case 'create organization':
-          return { method: 'POST', url: '/v1/organizations', body: { name: 'New' } };
-        case 'list my organizations':
-          return { method: 'GET', url: '/v1/organizations', lookFor: org[objectSide(scope)] };
-        case 'get organization':
-          return { method: 'GET', url: o };
-        case 'update organization':
-          return { method: 'PATCH', url: o, body: { name: 'Renamed' } };
-        case 'list members':
-          return { method: 'GET', url: `${o}/members` };
-        case "change a member's role":
-          return { method: 'PATCH', url: `${o}/members/${await member(scope)}`, body: { role: 'guest' } };
-        case 'remove a member':
-          return { method: 'DELETE', url: `${o}/members/${await member(scope)}` };
-        case 'create workspace':
-          return { method: 'POST', url: `${o}/workspaces`, body: { name: 'W' } };
-        case 'list workspaces':
-          return { method: 'GET', url: `${o}/workspaces` };
-        case 'create role':
-          return {
-            method: 'POST',
-            url: `${o}/roles`,
-            body: { key: `k-${fresh()}`, name: 'K', permissions: [] },
-          };
-        case 'list roles':
-          return { method: 'GET', url: `${o}/roles` };
-        case 'update role':
-          return { method: 'PATCH', url: `${o}/roles/${await role(scope)}`, body: { name: 'Renamed' } };
-        case 'create invitation':
-          return {
-            method: 'POST',
-            url: `${o}/invitations`,
-            body: { email: `n-${fresh()}@example.com`, role: 'guest', sendEmail: false },
-          };
-        case 'list invitations':
-          return { method: 'GET', url: `${o}/invitations` };
-        case 'get invitation':
-          return { method: 'GET', url: `${o}/invitations/${(await invitation(scope)).id}` };
-        case 'revoke invitation':
-          return { method: 'DELETE', url: `${o}/invitations/${(await invitation(scope)).id}` };
-        case 'resend invitation':
-          return {
-            method: 'POST',
-            url: `${o}/invitations/${(await invitation(scope)).id}/resend`,
-            body: { sendEmail: false },
-          };
-        case 'list invitations (scoped)':
-          return {
-            method: 'GET',
-            url: '/api/v1/invitations?limit=200',
-            lookFor: (await invitation(scope)).id,
-          };
-        case 'preview by token':
-          return { method: 'GET', url: `/api/v1/invitations/${(await invitation(scope)).token}` };
-        case 'revoke by id':
-          return { method: 'DELETE', url: `/api/v1/invitations/${(await invitation(scope)).id}` };
-        case 'accept by token':
-        case 'decline by token': {
-          const verb = op.name.split(' ')[0];
-          return {
-            method: 'POST',
-            url: `/api/v1/invitations/${(await invitation(scope, addressee)).token}/${verb}`,
-          };
-        }
-        case 'list my pending invitations':
-          return { method: 'GET', url: '/invitations', lookFor: (await invitation(scope, addressee)).id };
-        case 'get my invitation':
-          return { method: 'GET', url: `/invitations/${(await invitation(scope, addressee)).id}` };
-        case 'accept by id':
-        case 'decline by id': {
-          const accept = op.name.startsWith('accept');
-          return {
-            method: 'POST',
-            url: `/invitations/${(await invitation(scope, addressee)).id}?accept=${accept}`,
-          };
-        }
-        case 'page: accept':
-        case 'page: decline': {
-          const verb = op.name.split(' ')[1];
-          return {
-            method: 'POST',
-            url: `/invite/${(await invitation(scope, addressee)).token}/${verb}`,
-            form: true,
-          };
-        }
-      }
-      throw new Error(`no request for ${op.name}`);
-    }
-
     /** A browser session of the token's user on the invitation page: cookie and form token. */
     async function session(token: string): Promise<{ cookie: string; csrf: string }> {
       const identity = await t.rt.verifier.verify(token);
@@ -231,6 +110,14 @@ for (const dialect of dialects()) {
       return api.post(call.url, call.body);
     }
 
+    /** The cell's request with every id but the own organization's replaced by one that exists nowhere. */
+    async function nowhere(call: Call, token: string | undefined) {
+      const url = call.url.replace(UUID, (id) => (id === org.own ? id : randomUUID()));
+      if (url === call.url) return undefined;
+      hidden++;
+      return run({ ...call, url }, token);
+    }
+
     for (const op of OPS) {
       it(`${op.surface}: ${op.name}`, async () => {
         const failures: string[] = [];
@@ -256,11 +143,23 @@ for (const dialect of dialects()) {
               got += listed ? ' listed' : ' not listed';
               wanted += want.sees ? ' listed' : ' not listed';
             }
+            if (want.families !== undefined && res.statusCode === 200) {
+              const types = res.json<{ type: string }[]>().map((e) => e.type.split('.')[0]);
+              got += ` [${[...new Set(types)].sort().join(' ')}]`;
+              wanted += ` [${want.families.join(' ')}]`;
+            }
             if (res.statusCode === 401) assert.match(String(res.headers['www-authenticate']), /^Bearer/);
             if (got !== wanted)
               failures.push(
                 `${a.name} × ${scope}: ${call.method} ${call.url} → ${got}, expected ${wanted}: ${res.body.slice(0, 160)}`,
               );
+            else if (want.status === 404 && scope !== 'own') {
+              const unknown = await nowhere(call, token);
+              if (unknown && (unknown.statusCode !== 404 || unknown.body !== res.body))
+                failures.push(
+                  `${a.name} × ${scope}: ${call.method} ${call.url} → ${res.body.slice(0, 160)}, but for ids that exist nowhere ${unknown.statusCode} ${unknown.body.slice(0, 160)}`,
+                );
+            }
           }
         }
         assert.deepEqual(failures, []);
@@ -269,4 +168,8 @@ for (const dialect of dialects()) {
   });
 }
 
-after(() => console.log(`authorization matrix: ${cells} cells checked`));
+after(() =>
+  console.log(
+    `authorization matrix: ${cells} cells checked; ${hidden} 404s the same as for ids that exist nowhere`,
+  ),
+);

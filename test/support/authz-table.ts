@@ -1,5 +1,6 @@
-// The authorization matrix's expectations, written from SPEC §2 (who may do what), §3 (clients) and
-// §5 (status order), not from the code: every actor × every operation × own / foreign organization.
+// The authorization matrix's expectations, written from SPEC §2 (who may do what), §3 (clients), §5
+// (status order) and §10 (the audit log and webhooks), not from the code: every actor × every
+// operation × own / foreign organization.
 // The runner (test/http/authz-matrix.test.ts) builds the fixtures and checks each cell.
 
 /** SPEC §2's permission catalogue, spelled out here so the test does not borrow the code's list. */
@@ -72,9 +73,23 @@ export type Surface = 'admin' | 'api-v1' | 'invitee' | 'page';
  * - 'signed-in': any user, never a client;
  * - 'membership' or a permission: in the organization of the path;
  * - 'list-mine' / 'scoped-list': 200 to anyone signed in, the organization visible per `sees`;
- * - 'addressee': a verified user whose email is the invitation's (accept, decline, the invitee API).
+ * - 'addressee': a verified user whose email is the invitation's (accept, decline, the invitee API);
+ * - 'audit-log': invitation.* events with invitations:read, membership.* with members:read, 403 with
+ *   neither (SPEC §10: "a caller sees only the types they may").
  */
-export type Need = 'public' | 'signed-in' | 'membership' | Perm | 'list-mine' | 'scoped-list' | 'addressee';
+export type Need =
+  | 'public'
+  | 'signed-in'
+  | 'membership'
+  | Perm
+  | 'list-mine'
+  | 'scoped-list'
+  | 'addressee'
+  | 'audit-log';
+
+/** The event families of SPEC §10, by the permission each needs. */
+export type Family = 'invitation' | 'membership';
+const FAMILY_NEEDS: Record<Family, Perm> = { invitation: 'invitations:read', membership: 'members:read' };
 
 /** own: the actor's organization; foreign: one the actor has no standing in; cross: own path, foreign object (BOLA). */
 export type Scope = 'own' | 'foreign' | 'cross';
@@ -88,6 +103,8 @@ export interface OpSpec {
   objectInPath?: boolean;
   /** for 'addressee' operations: what a verified non-addressee gets (by token 403 email_mismatch; by id 404) */
   notAddressee?: number;
+  /** audit-log reads: the one family a `?type=` filter asks for (every family the caller may see without) */
+  family?: Family;
 }
 
 export const OPS: readonly OpSpec[] = [
@@ -119,12 +136,49 @@ export const OPS: readonly OpSpec[] = [
   { name: 'decline by id', surface: 'invitee', need: 'addressee', ok: 200, notAddressee: 404 },
   { name: 'page: accept', surface: 'page', need: 'addressee', ok: 200, notAddressee: 403 },
   { name: 'page: decline', surface: 'page', need: 'addressee', ok: 200, notAddressee: 403 },
+  { name: 'list events', surface: 'admin', need: 'audit-log', ok: 200 },
+  {
+    name: 'list events ?type=invitation.*',
+    surface: 'admin',
+    need: 'invitations:read',
+    ok: 200,
+    family: 'invitation',
+  },
+  {
+    name: 'list events ?type=membership.*',
+    surface: 'admin',
+    need: 'members:read',
+    ok: 200,
+    family: 'membership',
+  },
+  { name: 'create webhook', surface: 'admin', need: 'organization:write', ok: 201 },
+  { name: 'list webhooks', surface: 'admin', need: 'organization:write', ok: 200 },
+  { name: 'get webhook', surface: 'admin', need: 'organization:write', ok: 200, objectInPath: true },
+  { name: 'update webhook', surface: 'admin', need: 'organization:write', ok: 200, objectInPath: true },
+  { name: 'delete webhook', surface: 'admin', need: 'organization:write', ok: 204, objectInPath: true },
+  {
+    name: 'rotate webhook secret',
+    surface: 'admin',
+    need: 'organization:write',
+    ok: 200,
+    objectInPath: true,
+  },
+  {
+    name: 'list webhook deliveries',
+    surface: 'admin',
+    need: 'organization:write',
+    ok: 200,
+    objectInPath: true,
+  },
+  { name: 'replay a delivery', surface: 'admin', need: 'organization:write', ok: 202, objectInPath: true },
 ];
 
 export interface Expected {
   status: number;
   /** list operations: whether the scope's organization (or invitation) is among the results */
   sees?: boolean;
+  /** audit-log reads: exactly the event families listed (the organization has events of both) */
+  families?: readonly Family[];
 }
 
 /** Whether the cell exists: pages have no clients (a client has no browser session). */
@@ -133,12 +187,25 @@ export function applies(op: OpSpec, actor: ActorSpec, scope: Scope): boolean {
   return !(op.surface === 'page' && actor.kind === 'client');
 }
 
+/** What the actor holds in the organization of the path; undefined: no standing there. */
+function held(actor: ActorSpec, scope: 'own' | 'foreign'): readonly Perm[] | undefined {
+  if (actor.sysadmin) return CATALOGUE;
+  return scope === 'own' ? actor.role?.perms : undefined;
+}
+
 function inOrg(op: OpSpec, actor: ActorSpec, scope: 'own' | 'foreign'): number {
-  if (actor.sysadmin) return op.ok;
-  const role = scope === 'own' ? actor.role : null;
-  if (!role) return 404; // existence is not revealed (SPEC §5)
+  const perms = held(actor, scope);
+  if (!perms) return 404; // existence is not revealed (SPEC §5)
   if (op.need === 'membership') return op.ok;
-  return role.perms.includes(op.need as Perm) ? op.ok : 403;
+  return perms.includes(op.need as Perm) ? op.ok : 403;
+}
+
+/** The audit log: each family the caller may see, and only those; a member holding neither: 403. */
+function auditLog(op: OpSpec, actor: ActorSpec, scope: 'own' | 'foreign'): Expected {
+  const perms = held(actor, scope);
+  if (!perms) return { status: 404 };
+  const families = (['invitation', 'membership'] as const).filter((f) => perms.includes(FAMILY_NEEDS[f]));
+  return families.length > 0 ? { status: op.ok, families } : { status: 403 };
 }
 
 export function expected(op: OpSpec, actor: ActorSpec, scope: Scope): Expected {
@@ -164,8 +231,13 @@ export function expected(op: OpSpec, actor: ActorSpec, scope: Scope): Expected {
       const status = actor.addressee ? op.ok : (op.notAddressee ?? 403);
       return op.name === 'list my pending invitations' ? { status, sees: actor.addressee } : { status };
     }
+    case 'audit-log':
+      return auditLog(op, actor, own ? 'own' : 'foreign');
     default: {
-      if (scope !== 'cross') return { status: inOrg(op, actor, scope) };
+      if (scope !== 'cross') {
+        const status = inOrg(op, actor, scope);
+        return op.family && status === op.ok ? { status, families: [op.family] } : { status };
+      }
       // the own organization's path with the other organization's object: the object is not there
       const status = inOrg(op, actor, 'own');
       return { status: status === op.ok ? 404 : status };

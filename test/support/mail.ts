@@ -8,6 +8,7 @@ import { createOutbox, type Outbox } from '../../src/outbox/outbox.js';
 import type { Resolve } from '../../src/outbox/webhook.js';
 import { type Clock, systemClock } from '../../src/platform/clock.js';
 import type { Runtime } from '../../src/runtime.js';
+import type { Services } from '../../src/services.js';
 import { testConfig, testRuntime } from './app.js';
 import { freshDatabase, type TestDialect } from './db.js';
 
@@ -230,6 +231,7 @@ export const FAST_OUTBOX = {
 export interface MailApp {
   app: App;
   rt: Runtime;
+  services: Services;
   outbox: Outbox;
   config: Config;
   url: string;
@@ -247,12 +249,13 @@ export async function createMailApp(
   const config = testConfig(url, { ...FAST_OUTBOX, ...env });
   const { rt, logs, token } = await testRuntime(config, opts.clock ?? systemClock);
   const outbox = createOutbox(rt, opts.resolve ? { resolve: opts.resolve } : {});
-  const { app } = await composeApp(rt, { outbox });
+  const { app, services } = await composeApp(rt, { outbox });
   await app.ready();
   if (opts.dispatch !== false) outbox.dispatcher.start();
   return {
     app,
     rt,
+    services,
     outbox,
     config,
     url,

@@ -44,7 +44,7 @@ const NASTY = [
   '1e309',
 ];
 
-const junkString = fc.oneof(
+export const junkString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...NASTY),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),

@@ -52,8 +52,6 @@ export interface InvitationsDeps {
   /** per recipient across organizations */
   quotaRecipientAll: Limit;
   quotaInviter: Limit;
-  /** after a commit that queued mail: the dispatcher sends at once instead of at its next poll */
-  onMailQueued?: (() => void) | undefined;
 }
 
 export type WithUrl = Invitation & { url: string };
@@ -170,7 +168,6 @@ export function createInvitationsService(deps: InvitationsDeps) {
         if (isPendingConflict(err)) throw invitationErrors.pending();
         throw err;
       }
-      if (sendEmail) deps.onMailQueued?.();
       return created;
     },
 
@@ -283,7 +280,6 @@ export function createInvitationsService(deps: InvitationsDeps) {
           }
         },
       );
-      if (sendEmail) deps.onMailQueued?.();
       return resent;
     },
 

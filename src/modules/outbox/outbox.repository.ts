@@ -1,12 +1,18 @@
 import { type Insertable, sql } from 'kysely';
 import { precompiled, precompiledResult } from '../../db/precompiled.js';
 import type { OutboxStatus, OutboxTable } from '../../db/schema.js';
-import type { Executor } from '../../db/tx.js';
+import { type Executor, notifyOnCommit } from '../../db/tx.js';
 
 // The outbox table, and nothing else: services write intents (enqueue, cancel) inside their own
 // transaction; the dispatcher (src/outbox/dispatcher.ts) claims, settles and releases rows. What the
 // message says and the invitation's `delivery` columns are the invitations module's
 // (invitations/delivery.repository.ts). This module imports no other module, so any module may call it.
+
+/**
+ * What every transaction that queues an outbox row notifies once it commits (db/tx.ts): the process's
+ * dispatcher listens and wakes (src/outbox/outbox.ts), whichever service or transition queued it.
+ */
+export const OUTBOX_QUEUED = 'outbox_queued';
 
 export const INVITATION_EMAIL = 'invitation_email';
 /** a one-time sign-in code of the built-in provider (src/oauth/); belongs to no invitation */
@@ -44,6 +50,7 @@ export async function enqueueInvitationEmail(
     created_at: row.now,
     sent_at: null,
   });
+  notifyOnCommit(db, OUTBOX_QUEUED);
 }
 
 /** A sign-in code mail, written in the transaction that stores the code's hash; the code itself sealed until sent. */
@@ -68,6 +75,7 @@ export async function enqueueSignInCodeEmail(
     created_at: row.now,
     sent_at: null,
   });
+  notifyOnCommit(db, OUTBOX_QUEUED);
 }
 
 /** The invitation's link died (revoked, resent, accepted, declined): undelivered mail for it is dropped and its token wiped. */
@@ -282,4 +290,5 @@ export async function enqueueWebhookDelivery(
     webhook_id: row.webhookId,
     event_id: row.eventId,
   });
+  notifyOnCommit(db, OUTBOX_QUEUED);
 }

@@ -69,8 +69,6 @@ export function createWebhooksService(deps: {
   ids: Ids;
   sealer: Sealer;
   allowedHosts: readonly string[];
-  /** after a commit that queued a delivery (a replay): wakes the in-process dispatcher */
-  onQueued?: (() => void) | undefined;
 }) {
   const { db, clock, ids, sealer } = deps;
 
@@ -215,7 +213,6 @@ export function createWebhooksService(deps: {
       await inTransaction(db, (trx) =>
         enqueueWebhookDelivery(trx, { id: replayId, webhookId: id, eventId, now: clock.now() }),
       );
-      deps.onQueued?.();
       const replayed = await findDelivery(db.kysely, id, replayId);
       if (!replayed) throw new Error('replayed delivery vanished');
       return replayed;
