@@ -2,6 +2,7 @@
 // invitations (main, side A, side B) for each invitee. What one scenario alone needs is its own seed
 // (bench/scenarios/).
 import type { Runtime } from '../src/runtime.js';
+import type { Target } from './measure.js';
 import type { BenchOptions } from './options.js';
 import type { World } from './scenario.js';
 
@@ -67,8 +68,13 @@ export async function quietInvite(world: Pick<World, 'api' | 'owner'>, org: stri
   return token;
 }
 
-/** Seeds the server at url (pid) through its API; rt signs the bearer tokens and finds the owner's id. */
-export async function seedWorld(rt: Runtime, url: string, pid: number, opts: BenchOptions): Promise<World> {
+/**
+ * Seeds the servers (targets; through the first one's API); rt signs the bearer tokens and finds the
+ * owner's id.
+ */
+export async function seedWorld(rt: Runtime, targets: Target[], opts: BenchOptions): Promise<World> {
+  const url = targets[0]?.url;
+  if (!url) throw new Error('no server to seed');
   const issuer = rt.issuer;
   if (!issuer) throw new Error('the built-in issuer is required');
   const sign = (email: string) =>
@@ -112,7 +118,7 @@ export async function seedWorld(rt: Runtime, url: string, pid: number, opts: Ben
   return {
     opts,
     url,
-    pid,
+    targets,
     api,
     rt,
     sign,
