@@ -7,8 +7,7 @@
 // This file is the runner: the ceilings first, then the seed, then each chosen scenario of SCENARIO_LIST
 // (one file each in scenarios/), then the ceilings again with Admit stopped.
 import { cpus } from 'node:os';
-import { type Config, loadConfig } from '../src/config.js';
-import { createLogger, createRuntime, type Runtime } from '../src/runtime.js';
+import type { Runtime } from '../src/runtime.js';
 import { freshDb } from './database.js';
 import { measureOne, measurePair } from './measure.js';
 import { type BenchOptions, type BenchReport, DEFAULTS, type ScenarioResult } from './options.js';
@@ -23,7 +22,7 @@ import { inviteeList } from './scenarios/invitee-list.js';
 import { preview } from './scenarios/preview.js';
 import { scopedList10Orgs, scopedListSystemAdmin } from './scenarios/scoped-list.js';
 import { seedWorld } from './seed.js';
-import { limitsOf, planServers, startFlags, UNREACHABLE_LIMIT } from './servers.js';
+import { benchRuntime, limitsOf, planServers, startFlags, UNREACHABLE_LIMIT } from './servers.js';
 import { markdownTable } from './table.js';
 
 export type { BenchOptions, BenchReport, ScenarioResult };
@@ -118,12 +117,7 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     emit(await ceilingFastify(opts));
     emit(await ceilingCommit(opts, db));
 
-    // This process's runtime on the same database: migrations, the built-in issuer's keys (to sign
-    // bearer tokens) and the bulk insert. The servers load the same keys (same ADMIT_SECRET). No
-    // Redis: it counts nothing here.
-    const { REDIS_URL: _redis, ...own } = servers.env;
-    const config: Config = loadConfig({ ...own, LOG_LEVEL: 'warn' });
-    rt = await createRuntime(config, { logger: createLogger({ logLevel: 'warn' }) });
+    rt = await benchRuntime(servers);
     await servers.start();
 
     const world = await seedWorld(rt, servers.targets, opts);

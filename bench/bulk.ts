@@ -44,14 +44,21 @@ const text = (value: string) => sql`cast(${value} as text)`;
 
 /**
  * `count` pending invitations of `organizationId` (role `member`, the inviter `inviterId`), the newest
- * created at `newest` and each 10 ms before the next: row i (0 = oldest) is `bulk-i@<domain>`, created
- * at newest - (count-1-i)·10. Returns the oldest row's time.
+ * created at `newest` and each 10 ms before the next: row i (0 = oldest) is `<prefix>i@<domain>`
+ * (prefix `bulk-` unless given), created at newest - (count-1-i)·10. Returns the oldest row's time.
  */
 export async function bulkInvitations(
   rt: Runtime,
-  args: { organizationId: string; inviterId: string; count: number; newest: number; domain: string },
+  args: {
+    organizationId: string;
+    inviterId: string;
+    count: number;
+    newest: number;
+    domain: string;
+    prefix?: string;
+  },
 ): Promise<number> {
-  const { organizationId, inviterId, count, newest, domain } = args;
+  const { organizationId, inviterId, count, newest, domain, prefix = 'bulk-' } = args;
   const k: K = rt.db.kysely;
   const role = await k
     .selectFrom('roles')
@@ -66,7 +73,7 @@ export async function bulkInvitations(
     insert into invitations (id, organization_id, workspace_id, email, role_id, inviter_id, status,
       token_hash, created_at, expire_at, updated_at, resend_count, delivery_status, delivery_attempts)
     select ${sql.raw(idExpr(d, call, 0, 't', 'i'))}, ${text(organizationId)}, null,
-      'bulk-' || i || '@' || ${text(domain)}, ${text(role.id)}, ${text(inviterId)}, 'pending',
+      ${text(prefix)} || i || '@' || ${text(domain)}, ${text(role.id)}, ${text(inviterId)}, 'pending',
       ${sql.raw(d.random64)}, t, ${sql.lit(expireAt)}, t, 0, 'none', 0
     from (select i, ${sql.lit(newest)} - (${sql.lit(count - 1)} - i) * 10 as t from s) x`.execute(k);
   return newest - (count - 1) * 10;

@@ -18,6 +18,8 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** invitees with three pending invitations each (preview and invitee-list) */
   invitees: number;
+  /** the invitees' invitations inserted in bulk instead of over HTTP (--scale: no preview scenario) */
+  inviteesInBulk?: boolean;
   /** size of the large and small admin-list organizations */
   bigOrg: number;
   smallOrg: number;

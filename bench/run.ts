@@ -92,7 +92,7 @@ const seeds = scaled
   ? `${scaled.sides
       .map(
         (s) =>
-          `${s.label}: ${s.invitations} invitations in the large organization, ${s.organizations} other organizations, seeded in ${s.seed.total.toFixed(1)} s (HTTP ${s.seed.http.toFixed(1)} s, organizations ${s.seed.organizations.toFixed(1)} s, large list ${s.seed.largeList.toFixed(1)} s, scoped caller ${s.seed.scoped.toFixed(1)} s); ${s.size}`,
+          `${s.label}: ${s.invitations} invitations in the large organization, ${s.organizations} other organizations, seeded in ${s.seed.total.toFixed(1)} s (HTTP and invitees ${s.seed.http.toFixed(1)} s, organizations ${s.seed.organizations.toFixed(1)} s, large list ${s.seed.largeList.toFixed(1)} s, scoped caller ${s.seed.scoped.toFixed(1)} s); ${s.size}`,
       )
       .join('\n')}\n\n`
   : '';

@@ -6,8 +6,7 @@
 // 100 req/s): at full speed a p99 is mostly queueing, which says how fast the machine is, not what one
 // page costs. The report: each list's p99 on both, and their ratio (the target: at most 1.5).
 import { cpus } from 'node:os';
-import { type Config, loadConfig } from '../src/config.js';
-import { createLogger, createRuntime, type Runtime } from '../src/runtime.js';
+import type { Runtime } from '../src/runtime.js';
 import { type BenchDb, freshDb } from './database.js';
 import { measurePair } from './measure.js';
 import type { BenchOptions, ScenarioResult } from './options.js';
@@ -18,7 +17,7 @@ import { adminListCursor } from './scenarios/admin-list-cursor.js';
 import { inviteeList } from './scenarios/invitee-list.js';
 import { scopedList10Orgs, scopedListSystemAdmin } from './scenarios/scoped-list.js';
 import { seedWorld } from './seed.js';
-import { planServers, type Servers } from './servers.js';
+import { benchRuntime, planServers, type Servers } from './servers.js';
 
 export const SCALE_DEFAULTS = { bigOrg: 1_000_000, rate: 100, connections: 10 };
 
@@ -57,17 +56,21 @@ async function open(opts: BenchOptions, size: number, orgs: number, sides: Side[
   const db = await freshDb(opts.db, opts.postgresUrl);
   const side: Side = { label: label(size), db, servers: await planServers(opts, db, 1) };
   sides.push(side);
-  const config: Config = loadConfig({ ...side.servers.env, LOG_LEVEL: 'warn' });
-  side.rt = await createRuntime(config, { logger: createLogger({ logLevel: 'warn' }) });
+  side.rt = await benchRuntime(side.servers);
   await side.servers.start();
-  const sideOpts = { ...opts, bigOrg: size, scopedOrg: Math.max(1, Math.floor(opts.smallOrg / 10)) };
+  const sideOpts = {
+    ...opts,
+    bigOrg: size,
+    scopedOrg: Math.max(1, Math.floor(opts.smallOrg / 10)),
+    inviteesInBulk: true,
+  };
   const t = performance.now();
   side.world = await seedWorld(side.rt, side.servers.targets, sideOpts);
   side.seed = await seedScale(side.world, orgs, (performance.now() - t) / 1000);
   side.size = await databaseSize(side.rt, db);
   opts.log(
     `  ${side.label}: ${size} invitations in the large organization, ${orgs} other organizations; seeded in ${side.seed.total.toFixed(1)} s ` +
-      `(HTTP ${side.seed.http.toFixed(1)}, organizations ${side.seed.organizations.toFixed(1)}, large list ${side.seed.largeList.toFixed(1)}, scoped caller ${side.seed.scoped.toFixed(1)}); ${side.size}`,
+      `(HTTP and invitees ${side.seed.http.toFixed(1)}, organizations ${side.seed.organizations.toFixed(1)}, large list ${side.seed.largeList.toFixed(1)}, scoped caller ${side.seed.scoped.toFixed(1)}); ${side.size}`,
   );
 }
 
