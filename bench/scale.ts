@@ -15,7 +15,7 @@ import type { Scenario, World } from './scenario.js';
 import { adminLists } from './scenarios/admin-list.js';
 import { adminListCursor } from './scenarios/admin-list-cursor.js';
 import { inviteeList } from './scenarios/invitee-list.js';
-import { scopedList10Orgs, scopedListSystemAdmin } from './scenarios/scoped-list.js';
+import { scopedList10Orgs, scopedListOwner, scopedListSystemAdmin } from './scenarios/scoped-list.js';
 import { seedWorld } from './seed.js';
 import { benchRuntime, planServers, type Servers } from './servers.js';
 
@@ -28,6 +28,7 @@ const LISTS: [string, Scenario][] = [
   ['admin-list-cursor', adminListCursor],
   ['scoped-list-10-orgs', scopedList10Orgs],
   ['scoped-list-system-admin', scopedListSystemAdmin],
+  ['scoped-list-owner', scopedListOwner],
   ['invitee-list', inviteeList],
 ];
 export const SCALE_LISTS = LISTS.map(([name]) => name);

@@ -4,6 +4,7 @@
 //   --small-org invitations (scopedOrg), among every other organization of the run, which it must not see;
 // - scoped-list-system-admin: a system administrator, who sees every invitation of every organization.
 import { randomBytes } from 'node:crypto';
+import { afterBulk } from '../bulk.js';
 import type { Scenario, World } from '../scenario.js';
 import { parallel, TOKEN_IN_URL } from '../seed.js';
 import { seedBulk } from './admin-list.js';
@@ -54,6 +55,7 @@ async function seedScoped(world: World): Promise<Scoped> {
   });
   const size = world.opts.scopedOrg ?? world.opts.smallOrg;
   for (const org of orgIds) await seedBulk(world, org, size, world.scopedNewest);
+  await afterBulk(world.rt);
   world.opts.log(
     `  scoped caller: admin in ${ORGS} organizations of ${size} invitations each, seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
@@ -134,4 +136,21 @@ export const scopedListSystemAdmin: Scenario = {
     });
   }),
   check: (b) => fullPage(b) !== undefined,
+};
+
+/**
+ * scoped-list-owner: the owner of every organization of the run, the large one included (--scale
+ * only): a caller whose own organizations hold the large list, where the 10-organization caller's
+ * hold 1,000 rows.
+ */
+export const scopedListOwner: Scenario = {
+  name: 'scoped-list-owner',
+  seed: async (world) => {
+    await scoped(world);
+  },
+  load: firstPage(async (world) => world.owner),
+  check: (b, _ctx, world) => {
+    const mine = new Set([...Object.values(world.orgs), ...(seeded.get(world)?.orgIds ?? [])]);
+    return fullPage(b)?.every((x) => mine.has(x.organization_id ?? '')) === true;
+  },
 };
