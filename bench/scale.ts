@@ -4,7 +4,10 @@
 // --big-org (1,000,000) among --orgs (--big-org/10: 100,000) organizations (scale-seed.ts). Every list
 // is measured on both in alternating halves (1k, 1M, 1k, 1M), at a fixed offered rate (--rate, default
 // 100 req/s): at full speed a p99 is mostly queueing, which says how fast the machine is, not what one
-// page costs. The report: each list's p99 on both, and their ratio (the target: at most 1.5).
+// page costs. The report: each list's p99 on both, and their ratio (the target: at most 1.5). The lists:
+// the large organization's first page, unfiltered (kept on SQLite) and `?status=pending`, and pages deep
+// in it by cursor; the cross-organization list of a caller in 10 small organizations, of a system
+// administrator, and of the owner of every organization (the large one included); an invitee's list.
 import { cpus } from 'node:os';
 import type { Runtime } from '../src/runtime.js';
 import { type BenchDb, freshDb } from './database.js';
