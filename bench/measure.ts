@@ -199,12 +199,19 @@ export async function measurePair(
   b: [string, Load, Targets?],
   target: Targets,
   opts: BenchOptions,
+  /** waits, before each stretch, until what the last one left behind is done (--scale) */
+  settle: () => Promise<void> = async () => undefined,
 ): Promise<[ScenarioResult, ScenarioResult]> {
   const sides = [a, b] as const;
-  for (const [name, load, own] of sides) await warmUp(name, own ?? target, load, opts);
+  for (const [name, load, own] of sides) {
+    await settle();
+    await warmUp(name, own ?? target, load, opts);
+  }
   const parts: [Measured[], Measured[]] = [[], []];
   for (let half = 0; half < 2; half++)
-    for (const [i, [, load, own]] of sides.entries())
+    for (const [i, [, load, own]] of sides.entries()) {
+      await settle();
       parts[i]?.push(await measure(own ?? target, load, opts.duration / 2, opts));
+    }
   return [resultOf(a[0], parts[0], opts), resultOf(b[0], parts[1], opts)];
 }
