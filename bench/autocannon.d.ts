@@ -17,7 +17,8 @@ declare module 'autocannon' {
   }
 
   export interface AutocannonOptions {
-    url: string;
+    /** several: connection i goes to url[i % url.length] */
+    url: string | string[];
     connections?: number;
     duration?: number;
     amount?: number;

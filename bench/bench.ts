@@ -6,18 +6,11 @@
 //
 // This file is the runner: the ceilings first, then the seed, then each chosen scenario of SCENARIO_LIST
 // (one file each in scenarios/), then the ceilings again with Admit stopped.
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
-import { LIMITS_OFF } from '../scripts/limits-off.js';
-import { freePort, type Proc, ROOT, spawnNode, stop, waitForHttp } from '../scripts/proc.js';
-import { type Config, loadConfig } from '../src/config.js';
-import { createLogger, createRuntime, type Runtime } from '../src/runtime.js';
+import type { Runtime } from '../src/runtime.js';
 import { freshDb } from './database.js';
 import { measureOne, measurePair } from './measure.js';
 import { type BenchOptions, type BenchReport, DEFAULTS, type ScenarioResult } from './options.js';
-import { statusKb } from './proc-stats.js';
 import type { Load, Scenario, World } from './scenario.js';
 import { accept } from './scenarios/accept.js';
 import { ADMIN_PAIRS, adminLists } from './scenarios/admin-list.js';
@@ -29,6 +22,7 @@ import { inviteeList } from './scenarios/invitee-list.js';
 import { preview } from './scenarios/preview.js';
 import { scopedList10Orgs, scopedListSystemAdmin } from './scenarios/scoped-list.js';
 import { seedWorld } from './seed.js';
+import { benchRuntime, limitsOf, planServers, startFlags, UNREACHABLE_LIMIT } from './servers.js';
 import { markdownTable } from './table.js';
 
 export type { BenchOptions, BenchReport, ScenarioResult };
@@ -55,15 +49,6 @@ export const SCENARIOS = [
   'ceiling-commit (end)',
 ];
 
-/**
- * The Node.js flags of `npm start` (package.json's start script, e.g. the young generation's size),
- * so the benchmarked server runs as it is started in use.
- */
-function startFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
-}
-
 /** The chosen scenarios (--only), with those they require (accept needs create), in run order. */
 function chosen(opts: BenchOptions): Scenario[] {
   const want = (name: string) => !opts.only || opts.only.includes(name);
@@ -74,7 +59,7 @@ function chosen(opts: BenchOptions): Scenario[] {
 
 /** Measures the scenarios; each large admin list with its small one in alternating halves when both run. */
 async function measureAll(scenarios: Scenario[], world: World, emit: (r: ScenarioResult) => void) {
-  const target = { url: world.url, pid: world.pid };
+  const target = world.targets;
   const loadOf = async (s: Scenario): Promise<[string, Load]> => [
     s.name,
     { ...(await s.load(world)), check: (body, ctx) => s.check(body, ctx, world) },
@@ -96,20 +81,14 @@ async function measureAll(scenarios: Scenario[], world: World, emit: (r: Scenari
 
 export async function runBench(options: Partial<BenchOptions> = {}): Promise<BenchReport> {
   const opts: BenchOptions = { ...DEFAULTS, ...options };
+  const processes = opts.processes ?? 1;
+  if (processes > 1 && opts.db === 'sqlite')
+    throw new Error(
+      '--processes above 1 needs --db postgres: SQLite is one server process (SPEC, DATABASE_URL)',
+    );
   const db = await freshDb(opts.db, opts.postgresUrl);
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  const env: Record<string, string> = {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: publicUrl,
-    DATABASE_URL: db.url,
-    ADMIT_SECRET: randomBytes(32).toString('base64url'),
-    ...LIMITS_OFF,
-    LOG_LEVEL: 'warn',
-    ...opts.serverEnv,
-  };
-  const serverFlags = startFlags();
+  const servers = await planServers(opts, db, processes);
+  const limits = limitsOf(opts);
   const settings = {
     node: process.version,
     cpus: cpus().length,
@@ -118,15 +97,14 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     warmup: opts.warmup,
     connections: opts.connections,
     ...(opts.rate ? { offeredRate: opts.rate } : {}),
-    limits: 'off',
+    processes,
+    limits: opts.processes === undefined ? 'off' : `on, unreachable (${UNREACHABLE_LIMIT}), in Redis`,
     logLevel: 'warn',
-    serverNodeFlags: serverFlags.join(' ') || 'none',
+    serverNodeFlags: startFlags().join(' ') || 'none',
   };
   opts.log(
-    `admit bench: ${db.describe}; ${opts.duration} s per scenario after ${opts.warmup} s warm-up, ${opts.connections} connections${opts.rate ? `, offered load fixed at ${opts.rate} req/s` : ''}; ` +
-      `${Object.entries(LIMITS_OFF)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ')} LOG_LEVEL=warn (rate limits and quotas off for the run)`,
+    `admit bench: ${db.describe}; ${processes} server process${processes > 1 ? 'es' : ''}; ${opts.duration} s per scenario after ${opts.warmup} s warm-up, ${opts.connections} connections${opts.rate ? `, offered load fixed at ${opts.rate} req/s` : ''}; ` +
+      `${limits.describe}; LOG_LEVEL=warn`,
   );
   const results: ScenarioResult[] = [];
   const emit = (r: ScenarioResult) => {
@@ -135,48 +113,31 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
   };
 
   let rt: Runtime | undefined;
-  let server: Proc | undefined;
   try {
     emit(await ceilingFastify(opts));
     emit(await ceilingCommit(opts, db));
 
-    // This process's runtime on the same database: migrations, the built-in issuer's keys (to sign
-    // bearer tokens) and the bulk insert. The server loads the same keys (same ADMIT_SECRET).
-    const config: Config = loadConfig({ ...env, LOG_LEVEL: 'warn' });
-    rt = await createRuntime(config, { logger: createLogger({ logLevel: 'warn' }) });
+    rt = await benchRuntime(servers);
+    await servers.start();
 
-    const nodeFlags = [
-      ...serverFlags,
-      ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
-    ];
-    // stderr shows as it comes (the server logs at warn); stdout is kept, like any child's
-    server = spawnNode(opts.main ?? 'dist/main.js', [], env, {
-      inheritEnv: true,
-      nodeFlags,
-      stderr: 'inherit',
-    });
-    await waitForHttp(`${publicUrl}/healthz`, server);
-    const pid = server.child.pid ?? 0;
-
-    const world = await seedWorld(rt, publicUrl, pid, opts);
+    const world = await seedWorld(rt, servers.targets, opts);
     world.results = results;
     const scenarios = chosen(opts);
     for (const s of scenarios) await s.seed?.(world);
     await measureAll(scenarios, world, emit);
 
     // the kernel updates VmHWM lazily (proc(5): "inaccurate"), so a 100 ms sample can exceed it
-    const hwm = Math.max(Math.round(statusKb(pid, 'VmHWM') / 1024), ...results.map((r) => r.rssMb));
+    const hwm = Math.max(servers.hwmMb(), ...results.map((r) => r.rssMb));
     opts.log(`  server peak RSS over the whole run (VmHWM or the highest sample): ${hwm} MB`);
     // The ceilings again, with Admit stopped: on a shared machine the speed drifts during a run
     // (ceiling-fastify seen at 17.8k at the start and ~10k minutes later), so ratios use the mean
     // of the two measurements and the table shows both.
-    await stop(server, 15_000);
-    server = undefined;
+    await servers.stop();
     emit(await ceilingFastify(opts, 'ceiling-fastify (end)'));
     emit(await ceilingCommit(opts, db, 'ceiling-commit (end)'));
     return { settings, results, table: markdownTable(results) };
   } finally {
-    await stop(server, 15_000);
+    await servers.stop();
     if (rt) await rt.close();
     await db.cleanup().catch((err) => opts.log(`cleanup failed: ${String(err)}`));
   }

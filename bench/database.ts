@@ -8,6 +8,12 @@ import pg from 'pg';
 export interface BenchDb {
   url: string;
   describe: string;
+  /**
+   * PostgreSQL: what every connection to this run's schema is named in pg_stat_activity (the URL's
+   * application_name, which node-postgres puts before the service's own), so the run can tell its
+   * statements from other runs' in the same database
+   */
+  applicationName?: string;
   cleanup(): Promise<void>;
 }
 
@@ -47,8 +53,11 @@ export async function freshDb(kind: 'sqlite' | 'postgres', postgresUrl?: string)
   await q(`create schema ${schema}`);
   const url = new URL(base);
   url.searchParams.set('options', `-c search_path=${schema}`);
+  const applicationName = `admit-${schema}`;
+  url.searchParams.set('application_name', applicationName);
   return {
     url: url.toString(),
+    applicationName,
     describe: `PostgreSQL ${target.host}/${dbName}, fresh schema ${schema}`,
     cleanup: () => q(`drop schema ${schema} cascade`),
   };

@@ -5,16 +5,25 @@ import type { BenchOptions, ScenarioResult } from './options.js';
 import { cpuSeconds, rssSampler } from './proc-stats.js';
 import type { Load } from './scenario.js';
 
-/** The process under load: its base URL and pid (for its CPU time and memory). */
+/** A process under load: its base URL and pid (for its CPU time and memory). */
 export interface Target {
   url: string;
   pid: number;
 }
 
+/**
+ * One process, or several serving the same database (--processes): autocannon spreads the connections
+ * over their URLs (connection i to URL i mod n), their CPU times add up, and the RSS reported is the
+ * largest of any one process.
+ */
+export type Targets = Target | Target[];
+
+const all = (t: Targets): Target[] => (Array.isArray(t) ? t : [t]);
+
 const CHECK_EVERY = 10;
 
 async function drive(
-  url: string,
+  url: string | string[],
   load: Load,
   seconds: number,
   connections: number,
@@ -97,6 +106,11 @@ async function drive(
   return { result, wrongStatus, checked, badBodies, elapsed, sentinels, samples, latencies };
 }
 
+const urls = (t: Targets): string | string[] => {
+  const list = all(t).map((s) => s.url);
+  return list.length === 1 ? (list[0] as string) : list;
+};
+
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** p50 and p99 of the latencies of every slice of a scenario */
@@ -106,9 +120,9 @@ function percentiles(latencies: number[][]): { p50: number; p99: number } {
   return { p50: round2(at(0.5)), p99: round2(at(0.99)) };
 }
 
-async function warmUp(name: string, target: Target, load: Load, opts: BenchOptions): Promise<void> {
+async function warmUp(name: string, target: Targets, load: Load, opts: BenchOptions): Promise<void> {
   if (opts.warmup <= 0) return;
-  const w = await drive(target.url, load, opts.warmup, opts.connections, opts.rate);
+  const w = await drive(urls(target), load, opts.warmup, opts.connections, opts.rate);
   if (w.wrongStatus > 0 || w.result.errors > 0)
     opts.log(
       `  ${name} warm-up: ${w.wrongStatus} unexpected statuses, ${w.result.errors} errors: ${w.samples.join(' | ')}`,
@@ -116,17 +130,19 @@ async function warmUp(name: string, target: Target, load: Load, opts: BenchOptio
 }
 
 /** One measured stretch of a scenario: the load, the server's CPU and peak RSS meanwhile. */
-async function measure(target: Target, load: Load, seconds: number, opts: BenchOptions) {
-  const rss = rssSampler(target.pid);
-  const serverCpu0 = cpuSeconds(target.pid);
+async function measure(target: Targets, load: Load, seconds: number, opts: BenchOptions) {
+  const servers = all(target);
+  const rss = servers.map((s) => rssSampler(s.pid));
+  const serverCpu = () => servers.reduce((sum, s) => sum + cpuSeconds(s.pid), 0);
+  const serverCpu0 = serverCpu();
   const clientCpu0 = process.cpuUsage();
-  const d = await drive(target.url, load, seconds, opts.connections, opts.rate);
+  const d = await drive(urls(target), load, seconds, opts.connections, opts.rate);
   const clientCpu = process.cpuUsage(clientCpu0);
   return {
     ...d,
-    serverCpu: cpuSeconds(target.pid) - serverCpu0,
+    serverCpu: serverCpu() - serverCpu0,
     clientCpu: (clientCpu.user + clientCpu.system) / 1e6,
-    rssMb: rss.stop(),
+    rssMb: Math.max(...rss.map((r) => r.stop())),
   };
 }
 
@@ -165,7 +181,7 @@ function resultOf(name: string, parts: Measured[], opts: BenchOptions): Scenario
 export async function measureOne(
   name: string,
   load: Load,
-  target: Target,
+  target: Targets,
   opts: BenchOptions,
 ): Promise<ScenarioResult> {
   await warmUp(name, target, load, opts);
@@ -175,19 +191,27 @@ export async function measureOne(
 /**
  * Two scenarios whose latencies are compared (a large organization's list against a small one's):
  * measured in alternating halves, A B A B, so a stretch of a slower machine falls on both alike
- * instead of on whichever ran at that moment.
+ * instead of on whichever ran at that moment. Each side may be served by its own process (a third
+ * element: --scale compares a 1,000-invitation database with a 1,000,000-invitation one).
  */
 export async function measurePair(
-  a: [string, Load],
-  b: [string, Load],
-  target: Target,
+  a: [string, Load, Targets?],
+  b: [string, Load, Targets?],
+  target: Targets,
   opts: BenchOptions,
+  /** waits, before each stretch, until what the last one left behind is done (--scale) */
+  settle: () => Promise<void> = async () => undefined,
 ): Promise<[ScenarioResult, ScenarioResult]> {
-  await warmUp(a[0], target, a[1], opts);
-  await warmUp(b[0], target, b[1], opts);
+  const sides = [a, b] as const;
+  for (const [name, load, own] of sides) {
+    await settle();
+    await warmUp(name, own ?? target, load, opts);
+  }
   const parts: [Measured[], Measured[]] = [[], []];
   for (let half = 0; half < 2; half++)
-    for (const [i, [, load]] of [a, b].entries())
-      parts[i]?.push(await measure(target, load, opts.duration / 2, opts));
+    for (const [i, [, load, own]] of sides.entries()) {
+      await settle();
+      parts[i]?.push(await measure(own ?? target, load, opts.duration / 2, opts));
+    }
   return [resultOf(a[0], parts[0], opts), resultOf(b[0], parts[1], opts)];
 }

@@ -18,9 +18,21 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** invitees with three pending invitations each (preview and invitee-list) */
   invitees: number;
+  /** the invitees' invitations inserted in bulk instead of over HTTP (--scale: no preview scenario) */
+  inviteesInBulk?: boolean;
   /** size of the large and small admin-list organizations */
   bigOrg: number;
   smallOrg: number;
+  /** invitations in each of the scoped-list caller's 10 organizations (default smallOrg) */
+  scopedOrg?: number;
+  /**
+   * Admit server processes on the one database, the client's connections split between them
+   * (PostgreSQL; SQLite is one process by contract). Set, even to 1, every rate limit and quota is on,
+   * counted in Redis, at a level no run reaches (servers.ts); unset, one process with them off.
+   */
+  processes?: number;
+  /** Redis for --processes (default REDIS_URL, else redis://127.0.0.1:6379) */
+  redisUrl?: string;
   /** PostgreSQL base URL (default BENCH_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/admit_bench) */
   postgresUrl?: string;
   /** the server entry point (default dist/main.js); another build for A/B comparisons */

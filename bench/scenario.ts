@@ -1,6 +1,7 @@
 // The shape of a bench scenario (one file each in bench/scenarios/) and the world it runs in.
 import type { AutocannonRequest } from 'autocannon';
 import type { Runtime } from '../src/runtime.js';
+import type { Target } from './measure.js';
 import type { BenchOptions, ScenarioResult } from './options.js';
 import type { Api } from './seed.js';
 
@@ -31,9 +32,10 @@ export interface Invitee {
 /** The server under test and what the shared seed (seed.ts) made in it. */
 export interface World {
   opts: BenchOptions;
-  /** the Admit server's base URL and process id */
+  /** the Admit server's base URL (the first process's, for seeding) */
   url: string;
-  pid: number;
+  /** every Admit server process, which the measured load is spread over */
+  targets: Target[];
   api: Api;
   /** this process's runtime on the same database (migrations, the issuer's keys, bulk inserts) */
   rt: Runtime;
@@ -52,6 +54,8 @@ export interface World {
   created: { token: string; email: string }[];
   /** the results emitted so far (accept sizes its pool by create's rate) */
   results: ScenarioResult[];
+  /** where the scoped caller's bulk rows end (default: now); --scale puts them before the big list's */
+  scopedNewest?: number;
 }
 
 export interface Scenario {

@@ -2,6 +2,8 @@
 // invitations (main, side A, side B) for each invitee. What one scenario alone needs is its own seed
 // (bench/scenarios/).
 import type { Runtime } from '../src/runtime.js';
+import { afterBulk, bulkInvitations } from './bulk.js';
+import type { Target } from './measure.js';
 import type { BenchOptions } from './options.js';
 import type { World } from './scenario.js';
 
@@ -67,8 +69,13 @@ export async function quietInvite(world: Pick<World, 'api' | 'owner'>, org: stri
   return token;
 }
 
-/** Seeds the server at url (pid) through its API; rt signs the bearer tokens and finds the owner's id. */
-export async function seedWorld(rt: Runtime, url: string, pid: number, opts: BenchOptions): Promise<World> {
+/**
+ * Seeds the servers (targets; through the first one's API); rt signs the bearer tokens and finds the
+ * owner's id.
+ */
+export async function seedWorld(rt: Runtime, targets: Target[], opts: BenchOptions): Promise<World> {
+  const url = targets[0]?.url;
+  if (!url) throw new Error('no server to seed');
   const issuer = rt.issuer;
   if (!issuer) throw new Error('the built-in issuer is required');
   const sign = (email: string) =>
@@ -95,10 +102,25 @@ export async function seedWorld(rt: Runtime, url: string, pid: number, opts: Ben
 
   const invitees = Array.from({ length: opts.invitees }, (_, i) => `invitee-${i}@bench.example`);
   const previewTokens: World['previewTokens'] = [];
-  const jobs = invitees.flatMap((email) => [orgs.main, orgs.sideA, orgs.sideB].map((o) => ({ email, o })));
-  await parallel(jobs, 8, async ({ email, o }) => {
-    previewTokens.push({ token: await quietInvite({ api, owner }, o, email), email, org: o });
-  });
+  if (opts.inviteesInBulk) {
+    // the same rows, inserted in bulk (bulk.ts): no tokens kept, so no preview scenario
+    for (const o of [orgs.main, orgs.sideA, orgs.sideB]) {
+      await bulkInvitations(rt, {
+        organizationId: o,
+        inviterId: ownerRow.id,
+        count: invitees.length,
+        newest: Date.now(),
+        domain: 'bench.example',
+        prefix: 'invitee-',
+      });
+    }
+    await afterBulk(rt);
+  } else {
+    const jobs = invitees.flatMap((email) => [orgs.main, orgs.sideA, orgs.sideB].map((o) => ({ email, o })));
+    await parallel(jobs, 8, async ({ email, o }) => {
+      previewTokens.push({ token: await quietInvite({ api, owner }, o, email), email, org: o });
+    });
+  }
   const orgNames = new Map([
     [orgs.main, 'Bench Main'],
     [orgs.sideA, 'Bench Side A'],
@@ -107,12 +129,12 @@ export async function seedWorld(rt: Runtime, url: string, pid: number, opts: Ben
   const inviteeTokens: World['inviteeTokens'] = [];
   for (const email of invitees) inviteeTokens.push({ email, bearer: await sign(email) });
   opts.log(
-    `  seeded ${jobs.length} invitations over HTTP for ${invitees.length} invitees in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `  seeded ${invitees.length * 3} invitations ${opts.inviteesInBulk ? 'in bulk' : 'over HTTP'} for ${invitees.length} invitees in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   return {
     opts,
     url,
-    pid,
+    targets,
     api,
     rt,
     sign,

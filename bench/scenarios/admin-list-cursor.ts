@@ -16,26 +16,39 @@ interface DeepPage {
   cursor: string;
 }
 
+/** At most this many distinct pages, evenly spread (a 1,000,000-row list has ~500,000 to choose from). */
+const MAX_PAGES = 2_000;
+
 /**
- * The pages starting in the back half of the list (one per row position, so more pages than are
- * kept even at the smoke test's 2,000 rows), read from the database in the list's own order.
+ * Pages starting in the back half of the list (more than are kept even at the smoke test's 2,000
+ * rows), each with the cursor of the row just before it, read from the database.
  */
 async function deepPages(world: World): Promise<DeepPage[]> {
   const count = world.opts.bigOrg;
   const from = Math.floor(count / 2);
+  const last = count - PAGE;
+  const step = Math.max(1, Math.floor((last - from + 1) / MAX_PAGES));
+  const starts: number[] = [];
+  for (let at = from; at <= last && starts.length < MAX_PAGES; at += step) starts.push(at);
+  const domain = `${world.orgs.big.slice(0, 8)}.bench.example`;
+  // the page starting at position `at` (0 = newest) follows bulk row count-at
+  const emailOf = (at: number) => `bulk-${count - at}@${domain}`;
   const rows = await world.rt.db.kysely
     .selectFrom('invitations')
-    .select(['created_at', 'id'])
+    .select(['email', 'created_at', 'id'])
     .where('organization_id', '=', world.orgs.big)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .offset(from - 1)
-    .limit(count - PAGE - from + 1)
+    .where(
+      'email',
+      'in',
+      starts.map((at) => emailOf(at)),
+    )
     .execute();
-  const pages = rows.map((r, i) => ({
-    at: from + i,
-    cursor: encodeCursor({ createdAt: Number(r.created_at), id: r.id }),
-  }));
+  const byEmail = new Map(rows.map((r) => [r.email, r]));
+  const pages = starts.map((at) => {
+    const r = byEmail.get(emailOf(at));
+    if (!r) throw new Error(`admin-list-cursor: no row ${emailOf(at)}`);
+    return { at, cursor: encodeCursor({ createdAt: Number(r.created_at), id: r.id }) };
+  });
   if (pages.length <= LIST_PAGES_KEPT) {
     throw new Error(
       `admin-list-cursor needs more than ${LIST_PAGES_KEPT} distinct pages (--big-org of at least ${2 * (LIST_PAGES_KEPT + PAGE + 1)})`,

@@ -3,10 +3,7 @@
 // while unchanged (SQLite, DECISIONS.md), so the unfiltered scenarios measure a kept page checked
 // against the list version; `?status=pending` (every row here is pending: the same 100 rows) is never
 // kept and reads the database on every request.
-import { sql } from 'kysely';
-import { newPendingInvitation } from '../../src/modules/invitations/invitation.model.js';
-import { newInvitationToken, sha256Hex } from '../../src/platform/crypto.js';
-import { cryptoIds } from '../../src/platform/ids.js';
+import { afterBulk, bulkInvitations } from '../bulk.js';
 import type { Scenario, World } from '../scenario.js';
 
 /**
@@ -19,49 +16,26 @@ export const ADMIN_PAIRS = [
 ] as const;
 
 /**
- * `count` pending invitations inserted in bulk on the same database, with the row shape the service
- * writes (random `inv_` token → SHA-256 token_hash, the organization's member role, the owner as
- * inviter, distinct created_at), because creating 100,000 over HTTP would take minutes. No outbox rows
- * (as with sendEmail:false).
+ * `count` pending invitations inserted in bulk on the same database (bench/bulk.ts: one INSERT …
+ * SELECT, the row shape the service writes), because creating 100,000 over HTTP would take minutes.
+ * No outbox rows (as with sendEmail:false). Row i (0 = oldest) is `bulk-i@<org's first 8>.bench.example`,
+ * the newest created at `newest`, each 10 ms apart. Returns the oldest row's time. The caller runs
+ * afterBulk once it has inserted all it inserts.
  */
-export async function seedBulk(world: World, organizationId: string, count: number): Promise<void> {
-  const k = world.rt.db.kysely;
-  const role = await k
-    .selectFrom('roles')
-    .select('id')
-    .where('organization_id', '=', organizationId)
-    .where('key', '=', 'member')
-    .executeTakeFirstOrThrow();
-  const now = Date.now();
-  const BATCH = 500;
-  for (let start = 0; start < count; start += 10 * BATCH) {
-    await k.transaction().execute(async (trx) => {
-      for (let b = start; b < Math.min(count, start + 10 * BATCH); b += BATCH) {
-        const rows = [];
-        for (let i = b; i < Math.min(count, b + BATCH); i++) {
-          rows.push(
-            newPendingInvitation({
-              id: cryptoIds.uuid(),
-              organization_id: organizationId,
-              workspace_id: null,
-              email: `bulk-${i}@${organizationId.slice(0, 8)}.bench.example`,
-              role_id: role.id,
-              inviter_id: world.ownerId,
-              token_hash: sha256Hex(newInvitationToken()),
-              created_at: now - (count - i) * 10,
-              expire_at: now + 7 * 86_400_000,
-              delivery_status: 'none',
-            }),
-          );
-        }
-        await trx.insertInto('invitations').values(rows).execute();
-      }
-    });
-  }
-  // What an operator does after a bulk load, and what autovacuum would do within a minute (it is off
-  // on some machines): without statistics PostgreSQL guesses one row for (organization, status) and
-  // sorted all 100,000 rows of the filtered list (8 req/s).
-  if (world.rt.db.dialect === 'postgres') await sql`analyze invitations`.execute(k);
+export async function seedBulk(
+  world: World,
+  organizationId: string,
+  count: number,
+  newest = Date.now(),
+): Promise<number> {
+  const oldest = await bulkInvitations(world.rt, {
+    organizationId,
+    inviterId: world.ownerId,
+    count,
+    newest,
+    domain: `${organizationId.slice(0, 8)}.bench.example`,
+  });
+  return oldest;
 }
 
 /** Each organization is bulk-seeded once per world, however many scenarios list it. */
@@ -74,11 +48,13 @@ export function seedOnce(world: World, size: 'big' | 'small'): Promise<void> {
   let seeding = done.get(size);
   if (!seeding) {
     const t = performance.now();
-    seeding = seedBulk(world, world.orgs[size], count).then(() =>
-      world.opts.log(
-        `  bulk-inserted ${count} invitations in ${((performance.now() - t) / 1000).toFixed(1)} s`,
-      ),
-    );
+    seeding = seedBulk(world, world.orgs[size], count)
+      .then(() => afterBulk(world.rt))
+      .then(() =>
+        world.opts.log(
+          `  bulk-inserted ${count} invitations in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+        ),
+      );
     done.set(size, seeding);
   }
   return seeding;

@@ -1,9 +1,10 @@
 // scoped-list-*: the cross-organization list, GET /api/v1/invitations?limit=100, first page, newest
 // first. Never kept: every request reads the database.
 // - scoped-list-10-orgs: a caller holding invitations:read (as admin) in 10 organizations, each with
-//   --small-org invitations, among every other organization of the run, which it must not see;
+//   --small-org invitations (scopedOrg), among every other organization of the run, which it must not see;
 // - scoped-list-system-admin: a system administrator, who sees every invitation of every organization.
 import { randomBytes } from 'node:crypto';
+import { afterBulk } from '../bulk.js';
 import type { Scenario, World } from '../scenario.js';
 import { parallel, TOKEN_IN_URL } from '../seed.js';
 import { seedBulk } from './admin-list.js';
@@ -13,11 +14,13 @@ const PAGE = 100;
 
 interface Listed {
   organization_id?: string;
+  email?: string;
   created_at?: string;
   status?: string;
 }
 
 interface Scoped {
+  email: string;
   bearer: string;
   orgIds: Set<string>;
 }
@@ -50,11 +53,13 @@ async function seedScoped(world: World): Promise<Scoped> {
     const token = TOKEN_IN_URL.exec(inv.url)?.[1];
     await world.api.expect(200, 'POST', `/api/v1/invitations/${token}/accept`, bearer);
   });
-  for (const org of orgIds) await seedBulk(world, org, world.opts.smallOrg);
+  const size = world.opts.scopedOrg ?? world.opts.smallOrg;
+  for (const org of orgIds) await seedBulk(world, org, size, world.scopedNewest);
+  await afterBulk(world.rt);
   world.opts.log(
-    `  scoped caller: admin in ${ORGS} organizations of ${world.opts.smallOrg} invitations each, seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `  scoped caller: admin in ${ORGS} organizations of ${size} invitations each, seeded in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
-  const done = { bearer, orgIds: new Set(orgIds) };
+  const done = { email, bearer, orgIds: new Set(orgIds) };
   seeded.set(world, done);
   return done;
 }
@@ -101,9 +106,16 @@ export const scopedList10Orgs: Scenario = {
   },
   load: firstPage(async (world) => (await scoped(world)).bearer),
   check: (b, _ctx, world) => {
-    const orgIds = seeded.get(world)?.orgIds;
-    // only its own organizations' invitations (the bulk rows are the newest there), all pending
-    return fullPage(b)?.every((x) => orgIds?.has(x.organization_id ?? '') && x.status === 'pending') === true;
+    const caller = seeded.get(world);
+    // only its own organizations' invitations, all pending but its own accepted ones (newer than the
+    // bulk rows when --scale places those in the past)
+    return (
+      fullPage(b)?.every(
+        (x) =>
+          caller?.orgIds.has(x.organization_id ?? '') &&
+          (x.status === 'pending' || (x.status === 'accepted' && x.email === caller.email)),
+      ) === true
+    );
   },
 };
 
@@ -124,4 +136,21 @@ export const scopedListSystemAdmin: Scenario = {
     });
   }),
   check: (b) => fullPage(b) !== undefined,
+};
+
+/**
+ * scoped-list-owner: the owner of every organization of the run, the large one included (--scale
+ * only): a caller whose own organizations hold the large list, where the 10-organization caller's
+ * hold 1,000 rows.
+ */
+export const scopedListOwner: Scenario = {
+  name: 'scoped-list-owner',
+  seed: async (world) => {
+    await scoped(world);
+  },
+  load: firstPage(async (world) => world.owner),
+  check: (b, _ctx, world) => {
+    const mine = new Set([...Object.values(world.orgs), ...(seeded.get(world)?.orgIds ?? [])]);
+    return fullPage(b)?.every((x) => mine.has(x.organization_id ?? '')) === true;
+  },
 };
