@@ -33,6 +33,10 @@ export function toAppError(err: unknown): AppError {
     if (fe.validation) {
       const where = fe.validationContext ?? 'request';
       const first = fe.validation[0];
+      // An email holding U+0000 is refused as the bad address it is, like any other control character.
+      if (first?.keyword === 'nul' && /\/email$/.test(first.instancePath ?? '')) {
+        return commonErrors.invalidEmail('contains whitespace or control characters');
+      }
       const path = first?.instancePath ? `${where}${first.instancePath.replace(/\//g, '.')}` : where;
       const isUuid =
         first && (first.params as { pattern?: string; format?: string }).pattern === UUID_PATTERN;
