@@ -138,6 +138,12 @@ export function precompiledFirst<A extends unknown[], R>(build: (db: Executor, .
   return async (db: Reader, ...args: A): Promise<R | undefined> => (await run(db, ...args)).rows[0];
 }
 
+/**
+ * Whether this database takes INSERT/UPDATE inside WITH (PostgreSQL does, SQLite does not): a
+ * repository may then fold a write and the read after it into one statement, one round trip.
+ */
+export const writesInWith = (db: Executor): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
 /** The number of rows an UPDATE or DELETE changed. */
 export const affected = (result: QueryResult<unknown>): number => Number(result.numAffectedRows ?? 0n);
 

@@ -1,15 +1,16 @@
+import { writesInWith } from '../../db/precompiled.js';
 import type { Executor } from '../../db/tx.js';
 import { isoTime } from '../../platform/clock.js';
 import type { Ids } from '../../platform/ids.js';
 import { enqueueWebhookDelivery } from '../outbox/outbox.repository.js';
 import type { EventRecord, NewEvent } from './event.model.js';
-import { insertEvent, subscribedWebhooks } from './events.repository.js';
+import { insertEvent, insertEventListingWebhooks, subscribedWebhooks } from './events.repository.js';
 
 /**
  * Records a transition's event inside the transition's own transaction, and one webhook delivery
  * (an outbox row) per enabled endpoint of the organization subscribed to its type: a rolled-back
  * transition leaves neither. Two precompiled statements when the organization has no endpoint (the
- * INSERT and an index-only lookup). Returns how many deliveries were queued.
+ * INSERT and an index-only lookup), one round trip on PostgreSQL. Returns how many deliveries were queued.
  */
 export async function recordEvent(
   trx: Executor,
@@ -25,14 +26,21 @@ export async function recordEvent(
     actor: event.actor,
     data: event.data,
   };
-  await insertEvent(trx, {
+  const row = {
     id: record.id,
     organization_id: record.organizationId,
     type: record.type,
     occurred_at: now,
     payload: JSON.stringify(record),
-  });
-  const hooks = await subscribedWebhooks(trx, event.organizationId, `%"${event.type}"%`);
+  };
+  const pattern = `%"${event.type}"%`;
+  let hooks: { id: string }[];
+  if (writesInWith(trx)) {
+    hooks = await insertEventListingWebhooks(trx, row, event.organizationId, pattern);
+  } else {
+    await insertEvent(trx, row);
+    hooks = await subscribedWebhooks(trx, event.organizationId, pattern);
+  }
   for (const h of hooks) {
     await enqueueWebhookDelivery(trx, { id: ids.uuid(), webhookId: h.id, eventId: record.id, now });
   }

@@ -8,7 +8,7 @@ import {
 } from '../../db/precompiled.js';
 import type { DeliveryStatus, InvitationsTable, StoredInvitationStatus } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
-import { organizationIdsWithPermission } from '../organizations/organizations.repository.js';
+import { memberWithEmail, organizationIdsWithPermission } from '../organizations/organizations.repository.js';
 import type { Cursor, EffectiveStatus, InvitationRow } from './invitation.model.js';
 
 /** What identifies an invitation and its role: every read of one starts with these. */
@@ -156,15 +156,23 @@ export async function insertInvitation(db: Executor, row: InvitationsTable): Pro
  * The stored-pending invitation for (organization, email), if any: at most one (partial unique
  * index). The status is a literal so SQLite can use that partial index.
  */
-export const findPending = precompiledFirst((db: Executor, organizationId: string, email: string) =>
-  db
+/**
+ * What stands in the way of a new invitation to this address, in one statement: the pending
+ * invitation, if any (it may have expired by time), and whether a verified member has the address.
+ */
+export const findCreateConflicts = precompiledFirst((db: Executor, organizationId: string, email: string) => {
+  const pending = db
     .selectFrom('invitations')
-    .select(['id', 'expire_at'])
     .where('organization_id', '=', organizationId)
     .where('email', '=', email)
     .where('status', '=', sql.lit('pending'))
-    .limit(sql.lit(1)),
-);
+    .limit(sql.lit(1));
+  return db.selectNoFrom(() => [
+    pending.select('id').as('pending_id'),
+    pending.select('expire_at').as('pending_expire_at'),
+    memberWithEmail(db, organizationId, email).as('member_id'),
+  ]);
+});
 
 /** What a transition's UPDATE returns: the invitation after it, but for its role (the caller knows it). */
 const RETURNED = [

@@ -10,11 +10,7 @@ import type { Ids } from '../../platform/ids.js';
 import type { CommitOutcome } from '../idempotency/idempotency.service.js';
 import { requirePermission } from '../organizations/access.js';
 import { organizationErrors } from '../organizations/organizations.errors.js';
-import {
-  findRoleByKey,
-  findWorkspace,
-  hasMemberWithEmail,
-} from '../organizations/organizations.repository.js';
+import { findRoleByKey, findWorkspace } from '../organizations/organizations.repository.js';
 import { parsePermissions, withinCeiling } from '../organizations/permissions.policy.js';
 import { cancelUndelivered, enqueueInvitationEmail } from '../outbox/outbox.repository.js';
 import { sealOutboxToken } from '../outbox/sealed-token.js';
@@ -26,9 +22,9 @@ import { invitationUrl } from './invitation-link.js';
 import { createQuotas, sendQuotas } from './invitation-quotas.js';
 import { invitationErrors } from './invitations.errors.js';
 import {
+  findCreateConflicts,
   findInvitation,
   findInvitationById,
-  findPending,
   insertInvitation,
   rotateToken,
   transition,
@@ -150,13 +146,14 @@ export function createInvitationsService(deps: InvitationsDeps) {
       try {
         await withQuotas(deps.counters, quotas, () =>
           inTransaction(db, async (trx) => {
-            const pending = await findPending(trx, organizationId, email);
-            if (pending) {
-              if (pending.expire_at > now) throw invitationErrors.pending();
+            const conflicts = await findCreateConflicts(trx, organizationId, email);
+            const pendingId = conflicts?.pending_id;
+            if (pendingId) {
+              if (Number(conflicts.pending_expire_at) > now) throw invitationErrors.pending();
               // time-expired: stored as expired, which frees the one-pending slot
-              await expirePredecessor(trx, ids, organizationId, pending.id, now);
+              await expirePredecessor(trx, ids, organizationId, pendingId, now);
             }
-            if (await hasMemberWithEmail(trx, organizationId, email)) throw invitationErrors.alreadyMember();
+            if (conflicts?.member_id) throw invitationErrors.alreadyMember();
             await insertInvitation(trx, row);
             await invitationEvent(trx, ids, 'invitation.created', principal, created, now);
             if (sendEmail) await enqueue(trx, id, email, token, now);

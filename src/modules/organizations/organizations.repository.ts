@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { affected, precompiled, precompiledFirst, precompiledResult } from '../../db/precompiled.js';
+import { affected, precompiledFirst, precompiledResult } from '../../db/precompiled.js';
 import type { MembershipsTable, OrganizationsTable, RolesTable, WorkspacesTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 
@@ -158,25 +158,17 @@ export async function insertWorkspaceMembership(
     .execute();
 }
 
-/** Is any member of the organization known by this (verified) canonical email? */
-export async function hasMemberWithEmail(
-  db: Executor,
-  organizationId: string,
-  email: string,
-): Promise<boolean> {
-  return (await memberWithEmail(db, organizationId, email)).length > 0;
-}
-
-const memberWithEmail = precompiled((db: Executor, organizationId: string, email: string) =>
-  db
+/** A member of the organization known by this (verified) canonical email: a query to embed. */
+export function memberWithEmail(db: Executor, organizationId: string, email: string) {
+  return db
     .selectFrom('memberships as m')
     .innerJoin('users as u', 'u.id', 'm.user_id')
     .select('m.id')
     .where('m.organization_id', '=', organizationId)
     .where('u.email', '=', email)
     .where('u.email_verified', '=', sql.lit(1))
-    .limit(sql.lit(1)),
-);
+    .limit(sql.lit(1));
+}
 
 // Roles
 

@@ -1,0 +1,47 @@
+// How many statements (PostgreSQL round trips) each write path sends, counted at node-postgres's
+// Client.query on a fresh database through the real composition. `node --import tsx bench/round-trips.ts`
+// with TEST_DATABASE_URL set. Each path runs a few times after a warm-up; the last run's statements print.
+import pg from 'pg';
+import { createTestApp } from '../test/support/app.js';
+import { actor, invite, organization, tokenOf } from '../test/support/fixtures.js';
+
+const seen: string[] = [];
+const original = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  const [q] = args;
+  const text = typeof q === 'string' ? q : (q as { text?: string } | undefined)?.text;
+  if (text) seen.push(text.replace(/\s+/g, ' ').slice(0, 110));
+  return (original as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof pg.Client.prototype.query;
+
+const t = await createTestApp('postgres');
+try {
+  const owner = await actor(t, 'owner@example.com');
+  const org = await organization(owner);
+  const paths: Record<string, (i: number) => Promise<unknown>> = {
+    create: (i) => invite(owner, org, `c${i}@example.com`, 'member', { sendEmail: false }),
+    accept: async (i) => {
+      const who = await actor(t, `a${i}@example.com`);
+      const inv = await invite(owner, org, who.email, 'member', { sendEmail: false });
+      await who.api.get(`/v1/organizations/${org}`); // provisions the user before counting
+      seen.length = 0;
+      const res = await who.api.post(`/api/v1/invitations/${tokenOf(inv.url)}/accept`);
+      if (res.statusCode !== 200) throw new Error(res.body);
+    },
+    preview: async (i) => {
+      const inv = await invite(owner, org, `p${i}@example.com`, 'member', { sendEmail: false });
+      seen.length = 0;
+      await owner.api.get(`/api/v1/invitations/${tokenOf(inv.url)}`);
+    },
+  };
+  for (const [name, run] of Object.entries(paths)) {
+    for (let i = 0; i < 3; i++) {
+      seen.length = 0;
+      await run(i);
+    }
+    console.log(`\n${name}: ${seen.length} statements`);
+    for (const s of seen) console.log(`  ${s}`);
+  }
+} finally {
+  await t.close();
+}
