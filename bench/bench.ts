@@ -6,11 +6,16 @@
 //
 // This file is the runner: the ceilings first, then the seed, then each chosen scenario of SCENARIO_LIST
 // (one file each in scenarios/), then the ceilings again with Admit stopped.
-import { cpus } from 'node:os';
 import type { Runtime } from '../src/runtime.js';
 import { freshDb } from './database.js';
 import { measureOne, measurePair } from './measure.js';
-import { type BenchOptions, type BenchReport, DEFAULTS, type ScenarioResult } from './options.js';
+import {
+  type BenchOptions,
+  type BenchReport,
+  DEFAULTS,
+  runSettings,
+  type ScenarioResult,
+} from './options.js';
 import type { Load, Scenario, World } from './scenario.js';
 import { accept } from './scenarios/accept.js';
 import { ADMIN_PAIRS, adminLists } from './scenarios/admin-list.js';
@@ -90,12 +95,8 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
   const servers = await planServers(opts, db, processes);
   const limits = limitsOf(opts);
   const settings = {
-    node: process.version,
-    cpus: cpus().length,
+    ...runSettings(opts),
     database: db.describe,
-    duration: opts.duration,
-    warmup: opts.warmup,
-    connections: opts.connections,
     ...(opts.rate ? { offeredRate: opts.rate } : {}),
     processes,
     limits: opts.processes === undefined ? 'off' : `on, unreachable (${UNREACHABLE_LIMIT}), in Redis`,

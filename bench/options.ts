@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 // What `npm run bench` is asked (BenchOptions) and what it reports (ScenarioResult, BenchReport).
 
 export interface BenchOptions {
@@ -81,4 +82,15 @@ export interface BenchReport {
   settings: Record<string, string | number>;
   results: ScenarioResult[];
   table: string;
+}
+
+/** What every bench report states first about how it ran: the machine and the load's shape. */
+export function runSettings(opts: BenchOptions) {
+  return {
+    node: process.version,
+    cpus: cpus().length,
+    duration: opts.duration,
+    warmup: opts.warmup,
+    connections: opts.connections,
+  };
 }

@@ -8,12 +8,11 @@
 // the large organization's first page, unfiltered (kept on SQLite) and `?status=pending`, and pages deep
 // in it by cursor; the cross-organization list of a caller in 10 small organizations, of a system
 // administrator, and of the owner of every organization (the large one included); an invitee's list.
-import { cpus } from 'node:os';
 import { sql } from 'kysely';
 import type { Runtime } from '../src/runtime.js';
 import { type BenchDb, freshDb } from './database.js';
 import { measurePair } from './measure.js';
-import type { BenchOptions, ScenarioResult } from './options.js';
+import { type BenchOptions, runSettings, type ScenarioResult } from './options.js';
 import { databaseSize, type SeedTimes, seedScale } from './scale-seed.js';
 import type { Scenario, World } from './scenario.js';
 import { adminLists } from './scenarios/admin-list.js';
@@ -159,12 +158,8 @@ export async function runScale(opts: BenchOptions, orgs?: number): Promise<Scale
   const sizes: [number, number] = [opts.smallOrg, opts.bigOrg];
   const orgCounts = sizes.map((n, i) => (i === 1 && orgs !== undefined ? orgs : Math.floor(n / 10)));
   const settings = {
-    node: process.version,
-    cpus: cpus().length,
+    ...runSettings(opts),
     database: opts.db,
-    duration: opts.duration,
-    warmup: opts.warmup,
-    connections: opts.connections,
     offeredRate: opts.rate ?? 'none (as fast as possible)',
     sizes: sizes.join(' / '),
     organizations: orgCounts.join(' / '),
