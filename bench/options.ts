@@ -1,5 +1,5 @@
-import { cpus } from 'node:os';
 // What `npm run bench` is asked (BenchOptions) and what it reports (ScenarioResult, BenchReport).
+import { cpus } from 'node:os';
 
 export interface BenchOptions {
   /** seconds per scenario */
