@@ -153,12 +153,9 @@ export async function insertInvitation(db: Executor, row: InvitationsTable): Pro
 }
 
 /**
- * The stored-pending invitation for (organization, email), if any: at most one (partial unique
- * index). The status is a literal so SQLite can use that partial index.
- */
-/**
- * What stands in the way of a new invitation to this address, in one statement: the pending
- * invitation, if any (it may have expired by time), and whether a verified member has the address.
+ * What stands in the way of a new invitation to this address, in one statement: the stored-pending
+ * invitation, if any (at most one: partial unique index; it may have expired by time; the status is
+ * a literal so SQLite can use that partial index), and a verified member with the address.
  */
 export const findCreateConflicts = precompiledFirst((db: Executor, organizationId: string, email: string) => {
   const pending = db
