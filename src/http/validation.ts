@@ -20,9 +20,16 @@ type Validate = ReturnType<FastifySchemaCompiler<unknown>>;
 function nulAt(value: unknown, path = ''): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
   if (value === null || typeof value !== 'object') return undefined;
-  for (const [k, v] of Object.entries(value)) {
-    const at = nulAt(v, `${path}/${k}`);
-    if (at !== undefined) return at;
+  // for…in, not Object.entries: no array per object on every request (1 % of the preview's CPU)
+  const record = value as Record<string, unknown>;
+  for (const k in record) {
+    const v = record[k];
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return `${path}/${k}`;
+    } else if (v !== null && typeof v === 'object') {
+      const at = nulAt(v, `${path}/${k}`);
+      if (at !== undefined) return at;
+    }
   }
   return undefined;
 }
