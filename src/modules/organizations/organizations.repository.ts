@@ -249,3 +249,8 @@ export function organizationIdsWithPermission(db: Executor, userId: string, perm
     .where('m.user_id', '=', userId)
     .where(sql<string>`' ' || r.permissions || ' '`, 'like', `% ${permission} %`);
 }
+
+/** The organizations where the user holds invitations:read (the cross-organization list's scope). */
+export const organizationsWhereInvitationsRead = precompiled((db: Executor, userId: string) =>
+  organizationIdsWithPermission(db, userId, 'invitations:read'),
+);
