@@ -59,65 +59,105 @@ class Params {
   }
 }
 
-/** A JSON value of a text/number/null expression, compact, as JSON.stringify writes it. */
-function val(d: Dialect, expr: string): string {
-  return d === 'postgres' ? `coalesce(to_json(${expr})::text, 'null')` : `json_quote(${expr})`;
-}
-
-/** JSON members `"name":value` of (name, SQL expression) pairs, in order, comma-separated. */
-function members(fields: [string, string][]): string {
-  return fields.map(([k, v], n) => `'${n ? ',' : ''}"${k}":' || ${v}`).join(' || ');
-}
-
 /** The effective status: a stored-pending row past its expiry is `expired` (effectiveStatus). */
 function statusExpr(p: Params): string {
   return `(case when i.status = 'pending' and i.expire_at <= ${p.now()} then 'expired' else i.status end)`;
 }
 
 /**
- * An epoch-ms column as a JSON string to be: a U+0001 mark and its digits, which listedPage replaces
- * with isoTime's string. (strftime was a third of the statement's time for two timestamps a row;
- * isoTime keeps the date part per day.) No JSON text the database writes holds a raw U+0001: its
- * string values escape every control character.
+ * A member of an item's JSON: a value (text or null, JSON-quoted), a whole number, or an epoch-ms
+ * time (`time?`: or null) written as a JSON string to be: a U+0001 mark and its digits, which
+ * listedPage replaces with isoTime's string. (strftime was a third of the statement's time for two
+ * timestamps a row; isoTime keeps the date part per day.) No JSON text the database writes holds a
+ * raw U+0001: its string values escape every control character. `object` nests.
  */
-function timeMark(d: Dialect, col: string): string {
-  return d === 'postgres'
-    ? `'"' || chr(1) || ${col}::text || '"'`
-    : `'"' || char(1) || cast(${col} as integer) || '"'`;
+type Member =
+  | [name: string, kind: 'value' | 'int' | 'time' | 'time?', sql: string]
+  | [name: string, kind: 'object', members: Member[]];
+
+const MARK = '\u0001';
+
+/**
+ * SQLite: one printf per item, its format the object with a conversion per member (a chain of `||`
+ * copies the growing text once per member). PostgreSQL: `||` (its format() parses the format string
+ * on every call).
+ */
+function objectSql(d: Dialect, members: Member[]): string {
+  if (d === 'sqlite') {
+    const args: string[] = [];
+    const format = (ms: Member[]): string =>
+      `{${ms
+        .map((m) => {
+          const [name, kind] = m;
+          if (m[1] === 'object') return `"${name}":${format(m[2])}`;
+          const col = m[2];
+          if (kind === 'value') args.push(`json_quote(${col})`);
+          else if (kind === 'time?') args.push(`iif(${col} is null, 'null', printf('"${MARK}%d"', ${col}))`);
+          else args.push(col);
+          return `"${name}":${kind === 'value' || kind === 'time?' ? '%s' : kind === 'int' ? '%d' : `"${MARK}%d"`}`;
+        })
+        .join(',')}}`;
+    const f = format(members);
+    return `printf('${f}', ${args.join(', ')})`;
+  }
+  const part = (ms: Member[]): string =>
+    `'{' || ${ms
+      .map((m, n) => {
+        const [name, kind] = m;
+        const key = `'${n ? ',' : ''}"${name}":'`;
+        if (m[1] === 'object') return `${key} || ${part(m[2])}`;
+        const col = m[2];
+        const time = `'"${MARK}' || ${col}::text || '"'`;
+        const v =
+          kind === 'value'
+            ? `coalesce(to_json(${col})::text, 'null')`
+            : kind === 'int'
+              ? `${col}::text`
+              : kind === 'time'
+                ? time
+                : `(case when ${col} is null then 'null' else ${time} end)`;
+        return `${key} || ${v}`;
+      })
+      .join(' || ')} || '}'`;
+  return `(${part(members)})`;
 }
 
 /** The item's JSON object, as the route's response schema has it (names and order). */
 function itemJson(view: ListView, p: Params): string {
-  const d = p.dialect;
+  const status = statusExpr(p);
   if (view === 'admin') {
-    const lastAttempt = `(case when i.delivery_last_attempt_at is null then 'null' else ${timeMark(d, 'i.delivery_last_attempt_at')} end)`;
-    return `('{' || ${members([
-      ['id', val(d, 'i.id')],
-      ['email', val(d, 'i.email')],
-      ['role', val(d, 'r.key')],
-      ['workspaceId', val(d, 'i.workspace_id')],
-      ['status', val(d, statusExpr(p))],
-      ['inviterId', val(d, 'i.inviter_id')],
-      ['createdAt', timeMark(d, 'i.created_at')],
-      ['expireAt', timeMark(d, 'i.expire_at')],
-    ])} || ',"delivery":{' || ${members([
-      ['status', val(d, 'i.delivery_status')],
-      ['attempts', val(d, 'i.delivery_attempts')],
-      ['lastAttemptAt', lastAttempt],
-      ['lastError', val(d, 'i.delivery_last_error')],
-    ])} || '}}')`;
+    return objectSql(p.dialect, [
+      ['id', 'value', 'i.id'],
+      ['email', 'value', 'i.email'],
+      ['role', 'value', 'r.key'],
+      ['workspaceId', 'value', 'i.workspace_id'],
+      ['status', 'value', status],
+      ['inviterId', 'value', 'i.inviter_id'],
+      ['createdAt', 'time', 'i.created_at'],
+      ['expireAt', 'time', 'i.expire_at'],
+      [
+        'delivery',
+        'object',
+        [
+          ['status', 'value', 'i.delivery_status'],
+          ['attempts', 'int', 'i.delivery_attempts'],
+          ['lastAttemptAt', 'time?', 'i.delivery_last_attempt_at'],
+          ['lastError', 'value', 'i.delivery_last_error'],
+        ],
+      ],
+    ]);
   }
-  return `('{' || ${members([
-    ['id', val(d, 'i.id')],
-    ['email', val(d, 'i.email')],
-    ['role', val(d, 'r.key')],
-    ['status', val(d, statusExpr(p))],
-    ['organization_id', val(d, 'i.organization_id')],
-    ['workspace_id', val(d, 'i.workspace_id')],
-    ['inviter_id', val(d, 'i.inviter_id')],
-    ['created_at', timeMark(d, 'i.created_at')],
-    ['expires_at', timeMark(d, 'i.expire_at')],
-  ])} || '}')`;
+  return objectSql(p.dialect, [
+    ['id', 'value', 'i.id'],
+    ['email', 'value', 'i.email'],
+    ['role', 'value', 'r.key'],
+    ['status', 'value', status],
+    ['organization_id', 'value', 'i.organization_id'],
+    ['workspace_id', 'value', 'i.workspace_id'],
+    ['inviter_id', 'value', 'i.inviter_id'],
+    ['created_at', 'time', 'i.created_at'],
+    ['expires_at', 'time', 'i.expire_at'],
+  ]);
 }
 
 /** The stored-status conditions a filter reads, one range each (an empty one: no condition). */
