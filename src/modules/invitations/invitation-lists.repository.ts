@@ -13,6 +13,8 @@ import type { Cursor, EffectiveStatus } from './invitation.model.js';
 // - Several ranges (the organizations of a caller, and `expired`, which is stored-expired rows plus
 //   time-expired pending ones): each range's first limit + 1 keys, read from its index, then the
 //   first limit + 1 of those, then the rows. A merge of bounded ranges, never a sort of everything.
+//   On PostgreSQL the organizations are one array parameter (unnest, then a LATERAL range each), so
+//   the text does not depend on their number.
 // - More ranges than MAX_RANGES (a caller in very many organizations): the old plan, one filtered
 //   statement sorted by the database.
 //
@@ -222,6 +224,20 @@ function rowsSql(q: ListPageQuery, p: Params): { with: string; rows: string } {
   }
   // each range's first keys (an index-only walk), the first of all of them, then those rows
   const keyArms: string[] = [];
+  if (p.dialect === 'postgres' && orgs && orgs.length > 1) {
+    // one text for any number of organizations (each text is a named statement on every connection)
+    const lateral = arms.map((arm, n) => {
+      const t = tail(read, p);
+      return `select * from (select i.created_at, i.id from invitations i where i.organization_id = o.id${arm()}${t.after}${t.order}${t.limit}) as a${n}`;
+    });
+    return {
+      with:
+        `with k as (select k.created_at, k.id from unnest(${p.add(orgs)}::text[]) as o(id) ` +
+        `cross join lateral (${lateral.join(' union all ')}) as k ` +
+        `order by k.created_at desc, k.id desc limit ${p.add(read.limit)}) `,
+      rows: `${columns(q, p)} from k join invitations i on i.id = k.id join roles r on r.id = i.role_id`,
+    };
+  }
   for (const org of orgs ?? [undefined]) {
     for (const arm of arms) {
       const where = org === undefined ? '' : ` and i.organization_id = ${p.add(org)}`;
