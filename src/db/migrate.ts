@@ -17,6 +17,7 @@ import * as m0007 from './migrations/0007_idempotency_keys.js';
 import * as m0008 from './migrations/0008_events.js';
 import * as m0009 from './migrations/0009_webhooks.js';
 import * as m0010 from './migrations/0010_signing_key_activation.js';
+import * as m0011 from './migrations/0011_invitation_status_list_index.js';
 import type { Database } from './schema.js';
 
 // Migrations are imported statically so the same list runs from `npm start`, the CLI and tests.
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0008_events': m0008,
   '0009_webhooks': m0009,
   '0010_signing_key_activation': m0010,
+  '0011_invitation_status_list_index': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

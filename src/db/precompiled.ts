@@ -1,4 +1,4 @@
-import { type Compilable, type CompiledQuery, PostgresAdapter, type QueryResult } from 'kysely';
+import { type Compilable, CompiledQuery, PostgresAdapter, type QueryResult } from 'kysely';
 import { storageChecks } from './checks.js';
 import { nameStatement } from './pg-prepared.js';
 import { type Reads, readBatcherOf } from './read-batch.js';
@@ -178,4 +178,19 @@ function checkFixedSql(name: string, sql: string, other: () => Compilable<unknow
         `compiled once (a branch on an argument?).\n  with placeholders: ${sql}\n  with nulls:        ${otherSql}`,
     );
   }
+}
+
+/**
+ * A read whose SQL text the repository writes itself, from a bounded set of shapes (each text one of
+ * at most a few hundred): given `db.reads` it joins SQLite's read batch like a precompiled read, and
+ * on PostgreSQL it runs as a named prepared statement. For queries whose shape Kysely cannot express
+ * cheaply (the list pages of invitation-lists.repository.ts); a text built from values would grow the
+ * set of named statements without bound, so parameters go in `parameters`, never in `text`.
+ */
+export async function fixedTextRead<R>(db: Reader, text: string, parameters: unknown[]): Promise<R[]> {
+  const handle = db as Executor;
+  const query = CompiledQuery.raw(text, parameters) as CompiledQuery<R>;
+  if (handle.getExecutor().adapter instanceof PostgresAdapter) nameStatement(text);
+  const batch = readBatcherOf(handle);
+  return (await (batch ? batch.read(query) : handle.executeQuery(query))).rows;
 }

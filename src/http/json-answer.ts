@@ -9,13 +9,6 @@ export interface JsonAnswer {
   headers: Record<string, string>;
 }
 
-/** The route's own response-schema serializer for `status` (Fastify types its input as an object). */
-export function serializeFor(reply: FastifyReply, status: number, payload: unknown): string {
-  const serialize = reply.getSerializationFunction(String(status)) as ((p: unknown) => string) | undefined;
-  if (!serialize) throw new Error(`route has no ${status} response schema`);
-  return serialize(payload);
-}
-
 export function sendJson(reply: FastifyReply, answer: JsonAnswer): FastifyReply {
   reply.headers(answer.headers);
   return reply.type('application/json; charset=utf-8').send(answer.body);

@@ -18,6 +18,7 @@ const M0004 = '0004_invitation_list_version';
 const M0005 = '0005_oauth';
 const M0009 = '0009_webhooks';
 const M0010 = '0010_signing_key_activation';
+const M0011 = '0011_invitation_status_list_index';
 
 for (const dialect of dialects()) {
   describe(`[${dialect}] migrations on a database with rows`, () => {
@@ -230,6 +231,7 @@ for (const dialect of dialects()) {
 
     it('0010 keeps a key stored before it signing since its creation, and goes down without the column', async () => {
       await migrateToLatest(db.kysely);
+      await migrateTo(db.kysely, M0010);
       assert.deepEqual(await migrateTo(db.kysely, M0009), [M0010]);
       await db.kysely
         .insertInto('signing_keys')
@@ -240,6 +242,26 @@ for (const dialect of dialects()) {
       assert.equal(Number(key.activates_at), 1234);
       assert.deepEqual(await migrateTo(db.kysely, M0009), [M0010]);
       await assert.rejects(() => db.kysely.selectFrom('signing_keys').select('activates_at').execute());
+      await migrateToLatest(db.kysely);
+    });
+
+    it('0011 adds the (organization, status, created_at, id) index with the rows kept, and goes down without it', async () => {
+      await migrateToLatest(db.kysely);
+      assert.deepEqual(await migrateTo(db.kysely, M0010), [M0011]);
+      assert.ok(!(await invitationIndexes()).includes('invitations_org_status_created_idx'));
+      const before = await db.kysely
+        .selectFrom('invitations')
+        .select(['id', 'status'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(await migrateTo(db.kysely, M0011), [M0011]);
+      assert.ok((await invitationIndexes()).includes('invitations_org_status_created_idx'));
+      assert.deepEqual(
+        await db.kysely.selectFrom('invitations').select(['id', 'status']).orderBy('id').execute(),
+        before,
+      );
+      assert.deepEqual(await migrateTo(db.kysely, M0010), [M0011]);
+      assert.ok(!(await invitationIndexes()).includes('invitations_org_status_created_idx'));
       await migrateToLatest(db.kysely);
     });
   });

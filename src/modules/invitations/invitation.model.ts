@@ -132,24 +132,6 @@ export function pageOptions(query: ListQuery): PageOptions {
   };
 }
 
-/**
- * One keyset page: asks `fetch` for one row more than the limit, so a next cursor is given only when
- * another row exists.
- */
-export async function invitationPage(
-  opts: PageOptions,
-  now: number,
-  fetch: (o: PageOptions & { now: number }) => Promise<InvitationRow[]>,
-): Promise<Page<Invitation>> {
-  const rows = await fetch({ ...opts, now, limit: opts.limit + 1 });
-  const items = rows.slice(0, opts.limit).map((r) => toInvitation(r, now));
-  const last = items[items.length - 1];
-  return {
-    items,
-    next: rows.length > opts.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
-  };
-}
-
 /** The row of a new pending invitation: every transition column empty, delivery as queued or none. */
 export function newPendingInvitation(
   fields: Pick<

@@ -1,15 +1,9 @@
 import { sql } from 'kysely';
-import {
-  precompiled,
-  precompiledFirst,
-  precompiledResult,
-  type Reader,
-  unbatched,
-} from '../../db/precompiled.js';
+import { precompiled, precompiledFirst, precompiledResult, type Reader } from '../../db/precompiled.js';
 import type { DeliveryStatus, InvitationsTable, StoredInvitationStatus } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
-import { memberWithEmail, organizationIdsWithPermission } from '../organizations/organizations.repository.js';
-import type { Cursor, EffectiveStatus, InvitationRow } from './invitation.model.js';
+import { memberWithEmail } from '../organizations/organizations.repository.js';
+import type { InvitationRow } from './invitation.model.js';
 
 /** What identifies an invitation and its role: every read of one starts with these. */
 export const CORE = [
@@ -51,71 +45,6 @@ export const findInvitationById = precompiledFirst((db: Executor, id: string) =>
   base(db).where('i.id', '=', id),
 );
 
-type Base = ReturnType<typeof base>;
-
-function page(q: Base, opts: ListOptions): Base {
-  let query = q;
-  const { status, now, cursor } = opts;
-  // derived expiry: `pending` excludes time-expired rows, `expired` includes them
-  if (status === 'pending') query = query.where('i.status', '=', 'pending').where('i.expire_at', '>', now);
-  else if (status === 'expired') {
-    query = query.where((eb) =>
-      eb.or([
-        eb('i.status', '=', 'expired'),
-        eb.and([eb('i.status', '=', 'pending'), eb('i.expire_at', '<=', now)]),
-      ]),
-    );
-  } else if (status) query = query.where('i.status', '=', status);
-  if (cursor) {
-    // keyset: strictly after the last row in (created_at desc, id desc) order
-    query = query.where((eb) =>
-      eb.or([
-        eb('i.created_at', '<', cursor.createdAt),
-        eb.and([eb('i.created_at', '=', cursor.createdAt), eb('i.id', '<', cursor.id)]),
-      ]),
-    );
-  }
-  return query.orderBy('i.created_at', 'desc').orderBy('i.id', 'desc').limit(opts.limit);
-}
-
-/** The first page, precompiled once per page size: SQLite plans `limit 101` better than `limit ?`. */
-const firstPages = new Map<number, (db: Reader, organizationId: string) => Promise<InvitationRow[]>>();
-
-function firstPage(db: Reader, organizationId: string, limit: number): Promise<InvitationRow[]> {
-  let run = firstPages.get(limit);
-  if (!run) {
-    // page sizes are validated (1-200, plus one to look ahead), so this holds a few hundred at most
-    run = precompiled((d: Executor, org: string) =>
-      base(d)
-        .where('i.organization_id', '=', org)
-        .orderBy('i.created_at', 'desc')
-        .orderBy('i.id', 'desc')
-        .limit(sql.lit(limit)),
-    );
-    firstPages.set(limit, run);
-  }
-  return run(db, organizationId);
-}
-
-export interface ListOptions {
-  status?: EffectiveStatus;
-  now: number;
-  cursor?: Cursor;
-  limit: number;
-}
-
-export function listOrganizationInvitations(
-  db: Reader,
-  organizationId: string,
-  opts: ListOptions,
-): Promise<InvitationRow[]> {
-  // the common case (first page, no status filter) runs precompiled
-  if (!opts.status && !opts.cursor && Number.isInteger(opts.limit) && opts.limit > 0 && opts.limit <= 201) {
-    return firstPage(db, organizationId, opts.limit);
-  }
-  return page(base(unbatched(db)).where('i.organization_id', '=', organizationId), opts).execute();
-}
-
 /**
  * The organization's invitation-list version (migration 0004), 0 before the first write; only where
  * `db.capabilities.keepsListVersions`, the table exists nowhere else. Read by kept-list-pages.ts.
@@ -126,22 +55,6 @@ const listVersionQuery = precompiled((db: Executor, organizationId: string) =>
 
 export async function invitationListVersion(db: Reader, organizationId: string): Promise<number> {
   return (await listVersionQuery(db, organizationId))[0]?.version ?? 0;
-}
-
-/**
- * Across organizations: every row for a system admin, the one organization of a client, else the
- * organizations where the user holds the permission.
- */
-export function listScopedInvitations(
-  db: Executor,
-  scope: { all: true } | { userId: string; permission: string } | { organizationId: string },
-  opts: ListOptions,
-): Promise<InvitationRow[]> {
-  let q = base(db);
-  if ('organizationId' in scope) q = q.where('i.organization_id', '=', scope.organizationId);
-  else if (!('all' in scope))
-    q = q.where('i.organization_id', 'in', organizationIdsWithPermission(db, scope.userId, scope.permission));
-  return page(q, opts).execute();
 }
 
 const insert = precompiledResult((db: Executor, row: InvitationsTable) =>

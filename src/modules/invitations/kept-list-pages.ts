@@ -2,15 +2,9 @@ import type { Db } from '../../db/create-db.js';
 import type { Clock } from '../../platform/clock.js';
 import { requirePermission } from '../organizations/access.js';
 import type { Principal } from '../users/principal.js';
-import {
-  type Invitation,
-  invitationPage,
-  type ListQuery,
-  type Page,
-  type PageOptions,
-  pageOptions,
-} from './invitation.model.js';
-import { invitationListVersion, listOrganizationInvitations } from './invitations.repository.js';
+import { type ListQuery, type PageOptions, pageOptions } from './invitation.model.js';
+import { type JsonPage, listedPage } from './invitation-lists.repository.js';
+import { invitationListVersion } from './invitations.repository.js';
 
 // Kept list pages: the admin invitation list, answered again while unchanged. The whole mechanism
 // lives here: which query a kept answer belongs to (`listPageKey`), when one may be kept, the check
@@ -23,8 +17,8 @@ import { invitationListVersion, listOrganizationInvitations } from './invitation
 // - the read: `invitationListVersion` in invitations.repository.ts, one row by primary key.
 // - the answer: whatever the caller's `render` makes of a page. The admin route keeps its serialized
 //   body and headers (src/http/json-answer.ts, HTTP's side, which no module may import), so a reused
-//   page skips the read, the mapping and the serialization: a 100-row page costs ~0.2 ms in SQLite
-//   and as much again to map and serialize; checking its stamp, one small query (BENCHMARKS.md 18).
+//   page skips the read: a 100-row page costs ~0.2 ms in SQLite even rendered by the database
+//   (invitation-lists.repository.ts); checking its stamp, one small query (BENCHMARKS.md 18).
 //
 // The service hands out a store (`invitations.listPages()`), which the route makes once when it is
 // registered; everything else a route does with it is one call to `answer`.
@@ -60,13 +54,6 @@ function canonical(value: unknown): unknown {
   return sorted;
 }
 
-/** The first expiry among the page's pending items: the moment its derived statuses change. */
-function stableUntil(items: readonly Invitation[]): number {
-  let until = Number.POSITIVE_INFINITY;
-  for (const i of items) if (i.status === 'pending' && i.expireAt < until) until = i.expireAt;
-  return until;
-}
-
 /** Answers kept by key with their stamps. Bounded: the oldest kept goes first. Stores only. */
 export class KeptPages<A> {
   readonly #kept = new Map<string, { stamp: ListStamp; answer: A }>();
@@ -85,8 +72,11 @@ export class KeptPages<A> {
   }
 }
 
-/** Makes the answer for a freshly read page (called only when no kept answer holds). */
-export type RenderPage<A> = (page: Page<Invitation>, opts: PageOptions) => A;
+/**
+ * Makes the answer for a freshly read page (called only when no kept answer holds): its items are the
+ * admin API's `Invitation` objects as JSON text, rendered by the database.
+ */
+export type RenderPage<A> = (page: JsonPage, opts: PageOptions) => A;
 
 export interface KeptListPages<A> {
   /**
@@ -124,11 +114,18 @@ export function createKeptListPages<A>(
       // will do): a write landing in between leaves the stamp older than the page, never newer.
       const keepable = versioned && !opts.status;
       const version = keepable ? (checked ?? (await invitationListVersion(k, organizationId))) : undefined;
-      const page = await invitationPage(opts, clock.now(), (o) =>
-        listOrganizationInvitations(k, organizationId, o),
-      );
+      const page = await listedPage(k, {
+        view: 'admin',
+        scope: { organizationIds: [organizationId] },
+        ...opts,
+        now: clock.now(),
+      });
       const answer = render(page, opts);
-      kept.keep(key, version === undefined ? null : { version, until: stableUntil(page.items) }, answer);
+      kept.keep(
+        key,
+        version === undefined ? null : { version, until: page.pendingUntil ?? Number.POSITIVE_INFINITY },
+        answer,
+      );
       return answer;
     },
   };

@@ -11,18 +11,13 @@ import {
   findMembershipWithRole,
   insertMembership,
   insertWorkspaceMembership,
+  organizationsWhereInvitationsRead,
 } from '../organizations/organizations.repository.js';
 import { cancelUndelivered } from '../outbox/outbox.repository.js';
 import type { Principal } from '../users/principal.js';
-import {
-  effectiveStatus,
-  type Invitation,
-  invitationPage,
-  type Page,
-  type PageOptions,
-  toInvitation,
-} from './invitation.model.js';
+import { effectiveStatus, type Invitation, type PageOptions, toInvitation } from './invitation.model.js';
 import { invitationEvent } from './invitation-events.js';
+import { type JsonPage, listedPage } from './invitation-lists.repository.js';
 import {
   findTokenTarget,
   findTokenView,
@@ -32,7 +27,6 @@ import {
 import { invitationErrors } from './invitations.errors.js';
 import {
   findInvitationById,
-  listScopedInvitations,
   storedState,
   type TransitionedRow,
   transition,
@@ -268,19 +262,20 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
      * Across organizations: system admin sees all; a client its organization when its role holds
      * invitations:read; anyone else the organizations where they hold invitations:read.
      */
-    async listScoped(principal: Principal, opts: PageOptions): Promise<Page<Invitation>> {
+    async listScoped(principal: Principal, opts: PageOptions): Promise<JsonPage> {
       const now = clock.now();
-      if (principal.client && !principal.isSystemAdmin) {
+      const page = (scope: { all: true } | { organizationIds: string[] }) =>
+        listedPage(db.reads, { view: 'listed', scope, ...opts, now });
+      if (principal.isSystemAdmin) return page({ all: true });
+      if (principal.client) {
         // a client is no member: its one organization, when its role may read invitations there
         const standing = await clientStanding(db.reads, principal);
-        if (!standing?.permissions.has('invitations:read')) return { items: [], next: null };
-        const scope = { organizationId: standing.organizationId };
-        return invitationPage(opts, now, (o) => listScopedInvitations(db.kysely, scope, o));
+        if (!standing?.permissions.has('invitations:read'))
+          return { items: '', next: null, pendingUntil: null };
+        return page({ organizationIds: [standing.organizationId] });
       }
-      const scope = principal.isSystemAdmin
-        ? ({ all: true } as const)
-        : { userId: principal.userId, permission: 'invitations:read' };
-      return invitationPage(opts, now, (o) => listScopedInvitations(db.kysely, scope, o));
+      const orgs = await organizationsWhereInvitationsRead(db.reads, principal.userId);
+      return page({ organizationIds: orgs.map((o) => o.organization_id) });
     },
   };
 }

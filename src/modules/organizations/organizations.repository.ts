@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { affected, precompiledFirst, precompiledResult } from '../../db/precompiled.js';
+import { affected, precompiled, precompiledFirst, precompiledResult } from '../../db/precompiled.js';
 import type { MembershipsTable, OrganizationsTable, RolesTable, WorkspacesTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 
@@ -241,3 +241,8 @@ export function organizationIdsWithPermission(db: Executor, userId: string, perm
     .where('m.user_id', '=', userId)
     .where(sql<string>`' ' || r.permissions || ' '`, 'like', `% ${permission} %`);
 }
+
+/** The organizations where the user holds invitations:read (the cross-organization list's scope). */
+export const organizationsWhereInvitationsRead = precompiled((db: Executor, userId: string) =>
+  organizationIdsWithPermission(db, userId, 'invitations:read'),
+);

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type TSchema, Type } from 'typebox';
+import { sendJson } from '../../http/json-answer.js';
 import { DateTime, errorResponses, InvitationStatus, Nullable, PageQuery, Uuid } from '../../http/schemas.js';
 import { encodeCursor, type Invitation, pageOptions } from '../../modules/invitations/invitation.model.js';
 import { isoTime } from '../../platform/clock.js';
@@ -61,6 +62,7 @@ const Membership = Type.Object({
 });
 
 const RETRIEVED = 'Invitation retrieved successfully.';
+const LISTED = JSON.stringify('Invitations retrieved successfully.');
 
 export const apiV1Routes =
   (ctx: SurfaceContext): FastifyPluginAsyncTypebox =>
@@ -90,12 +92,14 @@ export const apiV1Routes =
           },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const page = await ctx.respond.listScoped(await auth(req), pageOptions(req.query));
-        return ok(
-          { invitations: page.items.map(listed), next_cursor: page.next ? encodeCursor(page.next) : null },
-          'Invitations retrieved successfully.',
-        );
+        // the items come as JSON text of `ListedInvitation`s (invitation-lists.repository.ts)
+        const next = page.next ? JSON.stringify(encodeCursor(page.next)) : 'null';
+        return sendJson(reply, {
+          body: `{"success":true,"data":{"invitations":[${page.items}],"next_cursor":${next}},"message":${LISTED}}`,
+          headers: {},
+        });
       },
     );
 

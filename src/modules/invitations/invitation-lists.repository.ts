@@ -1,0 +1,330 @@
+import { PostgresAdapter } from 'kysely';
+import { fixedTextRead, type Reader, unbatched } from '../../db/precompiled.js';
+import { isoTime } from '../../platform/clock.js';
+import type { Cursor, EffectiveStatus } from './invitation.model.js';
+
+// The invitation list pages (the admin list, the cross-organization list), read so that each walks
+// an index in page order and stops after limit + 1 rows, and rendered by the database: every row
+// comes back as its JSON text, which the route passes through, instead of 15 columns parsed into
+// values, mapped into objects and serialized again (BENCHMARKS.md 27).
+//
+// - One range (an organization or every row, one stored status or none): one statement walking
+//   (organization_id, status, created_at, id), (organization_id, created_at, id) or (created_at, id).
+// - Several ranges (the organizations of a caller, and `expired`, which is stored-expired rows plus
+//   time-expired pending ones): each range's first limit + 1 keys, read from its index, then the
+//   first limit + 1 of those, then the rows. A merge of bounded ranges, never a sort of everything.
+//   On PostgreSQL the organizations are one array parameter (unnest, then a LATERAL range each), so
+//   the text does not depend on their number.
+// - More ranges than MAX_RANGES (a caller in very many organizations): the old plan, one filtered
+//   statement sorted by the database.
+//
+// The JSON texts are the routes' response items field for field (same names, order and formats:
+// timestamps as isoTime renders them, the derived `expired` status); test/http/list-fast-path.test.ts
+// compares them with an independent rendering on both databases. The SQL texts depend only on the
+// shape of the request (view, number of ranges, filter, cursor or not, and on SQLite the page size),
+// never on its values, so the statement caches hold a bounded set.
+
+/** The shape of one listed item: the admin API's `Invitation` or /api/v1's `ListedInvitation`. */
+export type ListView = 'admin' | 'listed';
+
+export type ListScope = { all: true } | { organizationIds: readonly string[] };
+
+export interface ListPageQuery {
+  view: ListView;
+  scope: ListScope;
+  status?: EffectiveStatus;
+  cursor?: Cursor;
+  /** the page size (one row more is read, to look ahead) */
+  limit: number;
+  now: number;
+}
+
+/** Above this many ranges the page is one statement over all of them, sorted (the plan before). */
+export const MAX_RANGES = 64;
+
+type Dialect = 'sqlite' | 'postgres';
+
+/** Parameters in order, and each one's placeholder in this dialect. */
+class Params {
+  readonly values: unknown[] = [];
+  constructor(
+    readonly dialect: Dialect,
+    readonly nowValue: number,
+  ) {}
+  add(value: unknown): string {
+    this.values.push(value);
+    return this.dialect === 'postgres' ? `$${this.values.length}` : '?';
+  }
+  /** the service clock's now, a placeholder per use (SQLite's are positional) */
+  now(): string {
+    return this.add(this.nowValue);
+  }
+}
+
+/** The effective status: a stored-pending row past its expiry is `expired` (effectiveStatus). */
+function statusExpr(p: Params): string {
+  return `(case when i.status = 'pending' and i.expire_at <= ${p.now()} then 'expired' else i.status end)`;
+}
+
+/**
+ * A member of an item's JSON: a value (text or null, JSON-quoted), a whole number, or an epoch-ms
+ * time (`time?`: or null) written as a JSON string to be: a U+0001 mark and its digits, which
+ * listedPage replaces with isoTime's string. (strftime was a third of the statement's time for two
+ * timestamps a row; isoTime keeps the date part per day.) No JSON text the database writes holds a
+ * raw U+0001: its string values escape every control character. `object` nests.
+ */
+type Member =
+  | [name: string, kind: 'value' | 'int' | 'time' | 'time?', sql: string]
+  | [name: string, kind: 'object', members: Member[]];
+
+const MARK = '\u0001';
+
+/**
+ * SQLite: one printf per item, its format the object with a conversion per member (a chain of `||`
+ * copies the growing text once per member). PostgreSQL: `||` (its format() parses the format string
+ * on every call).
+ */
+function objectSql(d: Dialect, members: Member[]): string {
+  if (d === 'sqlite') {
+    const args: string[] = [];
+    const format = (ms: Member[]): string =>
+      `{${ms
+        .map((m) => {
+          const [name, kind] = m;
+          if (m[1] === 'object') return `"${name}":${format(m[2])}`;
+          const col = m[2];
+          if (kind === 'value') args.push(`json_quote(${col})`);
+          else if (kind === 'time?') args.push(`iif(${col} is null, 'null', printf('"${MARK}%d"', ${col}))`);
+          else args.push(col);
+          return `"${name}":${kind === 'value' || kind === 'time?' ? '%s' : kind === 'int' ? '%d' : `"${MARK}%d"`}`;
+        })
+        .join(',')}}`;
+    const f = format(members);
+    return `printf('${f}', ${args.join(', ')})`;
+  }
+  const part = (ms: Member[]): string =>
+    `'{' || ${ms
+      .map((m, n) => {
+        const [name, kind] = m;
+        const key = `'${n ? ',' : ''}"${name}":'`;
+        if (m[1] === 'object') return `${key} || ${part(m[2])}`;
+        const col = m[2];
+        const time = `'"${MARK}' || ${col}::text || '"'`;
+        const v =
+          kind === 'value'
+            ? `coalesce(to_json(${col})::text, 'null')`
+            : kind === 'int'
+              ? `${col}::text`
+              : kind === 'time'
+                ? time
+                : `(case when ${col} is null then 'null' else ${time} end)`;
+        return `${key} || ${v}`;
+      })
+      .join(' || ')} || '}'`;
+  return `(${part(members)})`;
+}
+
+/** The item's JSON object, as the route's response schema has it (names and order). */
+function itemJson(view: ListView, p: Params): string {
+  const status = statusExpr(p);
+  if (view === 'admin') {
+    return objectSql(p.dialect, [
+      ['id', 'value', 'i.id'],
+      ['email', 'value', 'i.email'],
+      ['role', 'value', 'r.key'],
+      ['workspaceId', 'value', 'i.workspace_id'],
+      ['status', 'value', status],
+      ['inviterId', 'value', 'i.inviter_id'],
+      ['createdAt', 'time', 'i.created_at'],
+      ['expireAt', 'time', 'i.expire_at'],
+      [
+        'delivery',
+        'object',
+        [
+          ['status', 'value', 'i.delivery_status'],
+          ['attempts', 'int', 'i.delivery_attempts'],
+          ['lastAttemptAt', 'time?', 'i.delivery_last_attempt_at'],
+          ['lastError', 'value', 'i.delivery_last_error'],
+        ],
+      ],
+    ]);
+  }
+  return objectSql(p.dialect, [
+    ['id', 'value', 'i.id'],
+    ['email', 'value', 'i.email'],
+    ['role', 'value', 'r.key'],
+    ['status', 'value', status],
+    ['organization_id', 'value', 'i.organization_id'],
+    ['workspace_id', 'value', 'i.workspace_id'],
+    ['inviter_id', 'value', 'i.inviter_id'],
+    ['created_at', 'time', 'i.created_at'],
+    ['expires_at', 'time', 'i.expire_at'],
+  ]);
+}
+
+/** The stored-status conditions a filter reads, one range each (an empty one: no condition). */
+function statusArms(status: EffectiveStatus | undefined, p: Params): (() => string)[] {
+  const now = () => p.now();
+  switch (status) {
+    case undefined:
+      return [() => ''];
+    case 'pending':
+      return [() => ` and i.status = 'pending' and i.expire_at > ${now()}`];
+    case 'expired':
+      return [
+        () => ` and i.status = 'expired'`,
+        () => ` and i.status = 'pending' and i.expire_at <= ${now()}`,
+      ];
+    default:
+      return [() => ` and i.status = '${status}'`];
+  }
+}
+
+/** The rows to read, in page order, after the cursor, at most `limit` of them (a literal on SQLite). */
+function tail(q: ListPageQuery, p: Params): { after: string; order: string; limit: string } {
+  const after = q.cursor
+    ? ` and (i.created_at, i.id) < (${p.add(q.cursor.createdAt)}, ${p.add(q.cursor.id)})`
+    : '';
+  const limit = p.dialect === 'sqlite' ? String(q.limit) : p.add(q.limit);
+  return { after, order: ' order by i.created_at desc, i.id desc', limit: ` limit ${limit}` };
+}
+
+const FROM = ' from invitations i join roles r on r.id = i.role_id';
+
+function columns(q: ListPageQuery, p: Params): string {
+  const pending = `(case when i.status = 'pending' and i.expire_at > ${p.now()} then i.expire_at end)`;
+  return `select i.created_at, i.id, ${pending} as pending_until, ${itemJson(q.view, p)} as body`;
+}
+
+/** The page's rows (the WITH clause apart, SQL wants it first), at most q.limit + 1 of them. */
+function rowsSql(q: ListPageQuery, p: Params): { with: string; rows: string } {
+  const read = { ...q, limit: q.limit + 1 };
+  const orgs = 'all' in q.scope ? undefined : q.scope.organizationIds;
+  const arms = statusArms(q.status, p);
+  const ranges = (orgs?.length ?? 1) * arms.length;
+  if (ranges === 1) {
+    const cols = columns(q, p);
+    const org = orgs ? ` and i.organization_id = ${p.add(orgs[0])}` : '';
+    const arm = (arms[0] as () => string)();
+    const t = tail(read, p);
+    return { with: '', rows: `${cols}${FROM} where 1 = 1${org}${arm}${t.after}${t.order}${t.limit}` };
+  }
+  if (ranges > MAX_RANGES) {
+    const cols = columns(q, p);
+    const list =
+      p.dialect === 'postgres'
+        ? `= any(${p.add(orgs)}::text[])`
+        : `in (select value from json_each(${p.add(JSON.stringify(orgs))}))`;
+    const either = arms.map((a) => `(1 = 1${a()})`).join(' or ');
+    const t = tail(read, p);
+    return {
+      with: '',
+      rows: `${cols}${FROM} where i.organization_id ${list} and (${either})${t.after}${t.order}${t.limit}`,
+    };
+  }
+  // each range's first keys (an index-only walk), the first of all of them, then those rows
+  const keyArms: string[] = [];
+  if (p.dialect === 'postgres' && orgs && orgs.length > 1) {
+    // one text for any number of organizations (each text is a named statement on every connection)
+    const lateral = arms.map((arm, n) => {
+      const t = tail(read, p);
+      return `select * from (select i.created_at, i.id from invitations i where i.organization_id = o.id${arm()}${t.after}${t.order}${t.limit}) as a${n}`;
+    });
+    return {
+      with:
+        `with k as (select k.created_at, k.id from unnest(${p.add(orgs)}::text[]) as o(id) ` +
+        `cross join lateral (${lateral.join(' union all ')}) as k ` +
+        `order by k.created_at desc, k.id desc limit ${p.add(read.limit)}) `,
+      rows: `${columns(q, p)} from k join invitations i on i.id = k.id join roles r on r.id = i.role_id`,
+    };
+  }
+  for (const org of orgs ?? [undefined]) {
+    for (const arm of arms) {
+      const where = org === undefined ? '' : ` and i.organization_id = ${p.add(org)}`;
+      const a = arm();
+      const t = tail(read, p);
+      keyArms.push(
+        `select * from (select i.created_at, i.id from invitations i where 1 = 1${where}${a}${t.after}${t.order}${t.limit}) as a${keyArms.length}`,
+      );
+    }
+  }
+  const limit = p.dialect === 'sqlite' ? String(read.limit) : p.add(read.limit);
+  // materialized: SQLite otherwise merges the ranges through sorters, several times slower
+  return {
+    with:
+      `with u as materialized (${keyArms.join(' union all ')}), ` +
+      `k as (select created_at, id from u order by created_at desc, id desc limit ${limit}) `,
+    rows: `${columns(q, p)} from k join invitations i on i.id = k.id join roles r on r.id = i.role_id`,
+  };
+}
+
+/**
+ * The statement for one page of `q.limit` items, and its parameters: one row holding the items'
+ * JSON joined by commas (the look-ahead row left out), how many rows were read, the page's last
+ * position (the next cursor) and the first expiry among its pending items.
+ */
+export function listPageSql(q: ListPageQuery, dialect: Dialect): { text: string; parameters: unknown[] } {
+  const p = new Params(dialect, q.now);
+  const orgs = 'all' in q.scope ? undefined : q.scope.organizationIds;
+  if (orgs && orgs.length === 0) {
+    return {
+      text: 'select null as items, 0 as n, null as pending_until, null as last_created_at, null as last_id',
+      parameters: [],
+    };
+  }
+  const { with: w, rows } = rowsSql(q, p);
+  const size = dialect === 'sqlite' ? String(q.limit) : p.add(q.limit);
+  const sizeAgain = () => (dialect === 'sqlite' ? String(q.limit) : p.add(q.limit));
+  const concat =
+    dialect === 'postgres'
+      ? `string_agg(case when n <= ${size} then body end, ',' order by n)`
+      : `group_concat(case when n <= ${size} then body end, ',' order by n)`;
+  return {
+    text:
+      `${w}select ${concat} as items, count(*) as n, ` +
+      `min(case when n <= ${sizeAgain()} then pending_until end) as pending_until, ` +
+      `max(case when n = ${sizeAgain()} then created_at end) as last_created_at, ` +
+      `max(case when n = ${sizeAgain()} then id end) as last_id ` +
+      `from (select p.*, row_number() over (order by p.created_at desc, p.id desc) as n from (${rows}) as p) as w`,
+    parameters: p.values,
+  };
+}
+
+/** A page of items as JSON text. */
+export interface JsonPage {
+  /** the items' JSON objects, comma-separated (empty for none): `[${items}]` is the array */
+  items: string;
+  next: Cursor | null;
+  /** the first moment one of its pending items turns expired, null if none is pending */
+  pendingUntil: number | null;
+}
+
+interface PageRow {
+  items: string | null;
+  n: number;
+  pending_until: number | null;
+  last_created_at: number | null;
+  last_id: string | null;
+}
+
+/** The time marks of itemJson, each made isoTime's string. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0001 is the mark itemJson writes
+const TIME_MARK = /\u0001(\d+)/g;
+const formatTime = (_: string, ms: string) => isoTime(Number(ms));
+
+/**
+ * One keyset page of `q.limit` items, newest first, as JSON text: reads one row more, so a next
+ * cursor (the last item's position) is given only when another row exists.
+ */
+export async function listedPage(db: Reader, q: ListPageQuery): Promise<JsonPage> {
+  const dialect: Dialect =
+    unbatched(db).getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+  const { text, parameters } = listPageSql(q, dialect);
+  const [row] = await fixedTextRead<PageRow>(db, text, parameters);
+  const more = row !== undefined && Number(row.n) > q.limit && row.last_id !== null;
+  return {
+    items: row?.items ? row.items.replace(TIME_MARK, formatTime) : '',
+    next: more ? { createdAt: Number(row.last_created_at), id: row.last_id as string } : null,
+    pendingUntil: row?.pending_until ?? null,
+  };
+}
