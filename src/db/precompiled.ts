@@ -142,7 +142,13 @@ export function precompiledFirst<A extends unknown[], R>(build: (db: Executor, .
  * Whether this database takes INSERT/UPDATE inside WITH (PostgreSQL does, SQLite does not): a
  * repository may then fold a write and the read after it into one statement, one round trip.
  */
-export const writesInWith = (db: Executor): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+export const writesInWith = (db: Executor): boolean => dialectOf(db) === 'postgres';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** Which database a handle runs on, for a repository that writes its SQL text by hand. */
+export const dialectOf = (db: Executor): Dialect =>
+  db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 
 /** The number of rows an UPDATE or DELETE changed. */
 export const affected = (result: QueryResult<unknown>): number => Number(result.numAffectedRows ?? 0n);

@@ -1,7 +1,6 @@
-import { PostgresAdapter } from 'kysely';
-import { fixedTextRead, type Reader, unbatched } from '../../db/precompiled.js';
-import { isoTime } from '../../platform/clock.js';
+import { type Dialect, dialectOf, fixedTextRead, type Reader, unbatched } from '../../db/precompiled.js';
 import type { Cursor, EffectiveStatus } from './invitation.model.js';
+import { itemJson, type ListView, Params, withIsoTimes } from './invitation-list-json.js';
 
 // The invitation list pages (the admin list, the cross-organization list), read so that each walks
 // an index in page order and stops after limit + 1 rows, and rendered by the database: every row
@@ -24,8 +23,7 @@ import type { Cursor, EffectiveStatus } from './invitation.model.js';
 // shape of the request (view, number of ranges, filter, cursor or not, and on SQLite the page size),
 // never on its values, so the statement caches hold a bounded set.
 
-/** The shape of one listed item: the admin API's `Invitation` or /api/v1's `ListedInvitation`. */
-export type ListView = 'admin' | 'listed';
+export type { ListView };
 
 export type ListScope = { all: true } | { organizationIds: readonly string[] };
 
@@ -41,126 +39,6 @@ export interface ListPageQuery {
 
 /** Above this many ranges the page is one statement over all of them, sorted (the plan before). */
 export const MAX_RANGES = 64;
-
-type Dialect = 'sqlite' | 'postgres';
-
-/** Parameters in order, and each one's placeholder in this dialect. */
-class Params {
-  readonly values: unknown[] = [];
-  constructor(
-    readonly dialect: Dialect,
-    readonly nowValue: number,
-  ) {}
-  add(value: unknown): string {
-    this.values.push(value);
-    return this.dialect === 'postgres' ? `$${this.values.length}` : '?';
-  }
-  /** the service clock's now, a placeholder per use (SQLite's are positional) */
-  now(): string {
-    return this.add(this.nowValue);
-  }
-}
-
-/** The effective status: a stored-pending row past its expiry is `expired` (effectiveStatus). */
-function statusExpr(p: Params): string {
-  return `(case when i.status = 'pending' and i.expire_at <= ${p.now()} then 'expired' else i.status end)`;
-}
-
-/**
- * A member of an item's JSON: a value (text or null, JSON-quoted), a whole number, or an epoch-ms
- * time (`time?`: or null) written as a JSON string to be: a U+0001 mark and its digits, which
- * listedPage replaces with isoTime's string. (strftime was a third of the statement's time for two
- * timestamps a row; isoTime keeps the date part per day.) No JSON text the database writes holds a
- * raw U+0001: its string values escape every control character. `object` nests.
- */
-type Member =
-  | [name: string, kind: 'value' | 'int' | 'time' | 'time?', sql: string]
-  | [name: string, kind: 'object', members: Member[]];
-
-const MARK = '\u0001';
-
-/**
- * SQLite: one printf per item, its format the object with a conversion per member (a chain of `||`
- * copies the growing text once per member). PostgreSQL: `||` (its format() parses the format string
- * on every call).
- */
-function objectSql(d: Dialect, members: Member[]): string {
-  if (d === 'sqlite') {
-    const args: string[] = [];
-    const format = (ms: Member[]): string =>
-      `{${ms
-        .map((m) => {
-          const [name, kind] = m;
-          if (m[1] === 'object') return `"${name}":${format(m[2])}`;
-          const col = m[2];
-          if (kind === 'value') args.push(`json_quote(${col})`);
-          else if (kind === 'time?') args.push(`iif(${col} is null, 'null', printf('"${MARK}%d"', ${col}))`);
-          else args.push(col);
-          return `"${name}":${kind === 'value' || kind === 'time?' ? '%s' : kind === 'int' ? '%d' : `"${MARK}%d"`}`;
-        })
-        .join(',')}}`;
-    const f = format(members);
-    return `printf('${f}', ${args.join(', ')})`;
-  }
-  const part = (ms: Member[]): string =>
-    `'{' || ${ms
-      .map((m, n) => {
-        const [name, kind] = m;
-        const key = `'${n ? ',' : ''}"${name}":'`;
-        if (m[1] === 'object') return `${key} || ${part(m[2])}`;
-        const col = m[2];
-        const time = `'"${MARK}' || ${col}::text || '"'`;
-        const v =
-          kind === 'value'
-            ? `coalesce(to_json(${col})::text, 'null')`
-            : kind === 'int'
-              ? `${col}::text`
-              : kind === 'time'
-                ? time
-                : `(case when ${col} is null then 'null' else ${time} end)`;
-        return `${key} || ${v}`;
-      })
-      .join(' || ')} || '}'`;
-  return `(${part(members)})`;
-}
-
-/** The item's JSON object, as the route's response schema has it (names and order). */
-function itemJson(view: ListView, p: Params): string {
-  const status = statusExpr(p);
-  if (view === 'admin') {
-    return objectSql(p.dialect, [
-      ['id', 'value', 'i.id'],
-      ['email', 'value', 'i.email'],
-      ['role', 'value', 'r.key'],
-      ['workspaceId', 'value', 'i.workspace_id'],
-      ['status', 'value', status],
-      ['inviterId', 'value', 'i.inviter_id'],
-      ['createdAt', 'time', 'i.created_at'],
-      ['expireAt', 'time', 'i.expire_at'],
-      [
-        'delivery',
-        'object',
-        [
-          ['status', 'value', 'i.delivery_status'],
-          ['attempts', 'int', 'i.delivery_attempts'],
-          ['lastAttemptAt', 'time?', 'i.delivery_last_attempt_at'],
-          ['lastError', 'value', 'i.delivery_last_error'],
-        ],
-      ],
-    ]);
-  }
-  return objectSql(p.dialect, [
-    ['id', 'value', 'i.id'],
-    ['email', 'value', 'i.email'],
-    ['role', 'value', 'r.key'],
-    ['status', 'value', status],
-    ['organization_id', 'value', 'i.organization_id'],
-    ['workspace_id', 'value', 'i.workspace_id'],
-    ['inviter_id', 'value', 'i.inviter_id'],
-    ['created_at', 'time', 'i.created_at'],
-    ['expires_at', 'time', 'i.expire_at'],
-  ]);
-}
 
 /** The stored-status conditions a filter reads, one range each (an empty one: no condition). */
 function statusArms(status: EffectiveStatus | undefined, p: Params): (() => string)[] {
@@ -307,23 +185,16 @@ interface PageRow {
   last_id: string | null;
 }
 
-/** The time marks of itemJson, each made isoTime's string. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0001 is the mark itemJson writes
-const TIME_MARK = /\u0001(\d+)/g;
-const formatTime = (_: string, ms: string) => isoTime(Number(ms));
-
 /**
  * One keyset page of `q.limit` items, newest first, as JSON text: reads one row more, so a next
  * cursor (the last item's position) is given only when another row exists.
  */
 export async function listedPage(db: Reader, q: ListPageQuery): Promise<JsonPage> {
-  const dialect: Dialect =
-    unbatched(db).getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
-  const { text, parameters } = listPageSql(q, dialect);
+  const { text, parameters } = listPageSql(q, dialectOf(unbatched(db)));
   const [row] = await fixedTextRead<PageRow>(db, text, parameters);
   const more = row !== undefined && Number(row.n) > q.limit && row.last_id !== null;
   return {
-    items: row?.items ? row.items.replace(TIME_MARK, formatTime) : '',
+    items: row?.items ? withIsoTimes(row.items) : '',
     next: more ? { createdAt: Number(row.last_created_at), id: row.last_id as string } : null,
     pendingUntil: row?.pending_until ?? null,
   };
