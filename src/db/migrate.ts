@@ -63,7 +63,9 @@ function applied({ error, results }: MigrationResultSet): string[] {
  * Kysely's migrator first lists every table of the database (its introspector) to see whether its
  * own tables exist. On PostgreSQL a table dropped in ANOTHER schema while that listing runs (another
  * tenant's or test's migration going down) fails it with 42P01 "relation does not exist", before
- * anything of ours ran: then the listing is simply asked again.
+ * anything of ours ran: then the listing is simply asked again. A column dropped there meanwhile
+ * fails it the same way with 42703 (the listing resolves each column's serial sequence by name).
+ * Our migrations run in a transaction on PostgreSQL, so asking again never applies half of one.
  */
 async function retryingIntrospection<T>(run: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -71,7 +73,7 @@ async function retryingIntrospection<T>(run: () => Promise<T>): Promise<T> {
       return await run();
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      if (code !== '42P01' || attempt >= 5) throw err;
+      if ((code !== '42P01' && code !== '42703') || attempt >= 5) throw err;
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
     }
   }
