@@ -12,7 +12,8 @@ import {
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { withNamedStatements } from './pg-prepared.js';
-import { batchedReads, type Reads, unbatchedReads } from './read-batch.js';
+import { registerPipelinedTransactions } from './pg-transaction.js';
+import { batchedReads, pipelinedReads, type Reads } from './read-batch.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -144,6 +145,7 @@ export function createDb(database: Config['database'], logger: DbLogger, pool: P
     statement_timeout: statementTimeout,
     idle_in_transaction_session_timeout: statementTimeout,
     application_name: pool.applicationName ?? 'admit',
+    pipeline: true,
   });
   // Without this handler a backend dying under an idle client crashes the process (node-postgres#1707).
   pgPool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL client failed'));
@@ -154,12 +156,12 @@ export function createDb(database: Config['database'], logger: DbLogger, pool: P
   pgPool.on('connect', (client) => {
     client.on('error', (err) => logger.error({ err }, 'PostgreSQL connection lost'));
   });
-  const kysely = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: withNamedStatements(pgPool) }),
-  });
+  const dialect = new PostgresDialect({ pool: withNamedStatements(pgPool) });
+  const kysely = new Kysely<Database>({ dialect });
+  registerPipelinedTransactions(kysely, dialect);
   return {
     kysely,
-    reads: unbatchedReads(kysely),
+    reads: pipelinedReads(kysely),
     dialect: 'postgres',
     capabilities: { keepsListVersions: false },
     poolStats: () => ({ total: pgPool.totalCount, idle: pgPool.idleCount, waiting: pgPool.waitingCount }),

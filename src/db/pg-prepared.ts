@@ -17,6 +17,19 @@ export function nameStatement(sql: string): void {
   if (!names.has(sql)) names.set(sql, `admit_${names.size + 1}`);
 }
 
+/**
+ * node-postgres writes each message of a query (Parse, Bind, Describe, Execute, Sync) to the socket
+ * on its own: the first goes out alone, the rest in a second write. A write to PostgreSQL's socket
+ * was 37-52 % of the server's time on the bench (writev, BENCHMARKS.md), so the socket is corked
+ * while a query is handed over and uncorked at the end of the tick: one write for the query, and one
+ * for every query handed to a pipelined client in the same tick (the read batch, read-batch.ts).
+ */
+function corkedUntilTickEnds(client: pg.PoolClient): void {
+  const stream = (client as unknown as pg.Client).connection.stream;
+  stream.cork();
+  process.nextTick(() => stream.uncork());
+}
+
 /** The pool Kysely's PostgreSQL driver is given: the same clients, named statements where known. */
 export function withNamedStatements(pool: pg.Pool): PostgresPool {
   // one wrapper per client: Kysely keeps its connection objects keyed by the client it is handed
@@ -25,6 +38,7 @@ export function withNamedStatements(pool: pg.Pool): PostgresPool {
     // Kysely passes (sql, parameters), or a cursor to stream with
     function query(text: string | PostgresCursor<unknown>, values?: ReadonlyArray<unknown>): unknown {
       if (typeof text !== 'string') return client.query(text as unknown as pg.Submittable);
+      corkedUntilTickEnds(client);
       const name = names.get(text);
       const params = values as unknown[];
       return name ? client.query({ name, text, values: params }) : client.query(text, params);

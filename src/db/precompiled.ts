@@ -110,7 +110,7 @@ function compiled<A extends unknown[], R>(
           : s.value,
     );
     const query = { ...entry.query, parameters };
-    // a SELECT on SQLite's `db.reads` joins the read batch of this turn (read-batch.ts)
+    // a SELECT on `db.reads` joins the read batch of this turn (read-batch.ts)
     const batch = entry.select ? readBatcherOf(db) : undefined;
     return batch ? batch.read(query) : db.executeQuery<R>(query);
   };
@@ -126,7 +126,7 @@ export function precompiledResult<A extends unknown[], R>(
   return compiled(build);
 }
 
-/** A precompiled read: its rows. Given `db.reads`, a SELECT joins SQLite's read batch. */
+/** A precompiled read: its rows. Given `db.reads`, a SELECT joins the read batch of this turn. */
 export function precompiled<A extends unknown[], R>(build: (db: Executor, ...args: A) => Compilable<R>) {
   const run = compiled(build);
   return async (db: Reader, ...args: A): Promise<R[]> => (await run(db, ...args)).rows;
@@ -188,7 +188,7 @@ function checkFixedSql(name: string, sql: string, other: () => Compilable<unknow
 
 /**
  * A read whose SQL text the repository writes itself, from a bounded set of shapes (each text one of
- * at most a few hundred): given `db.reads` it joins SQLite's read batch like a precompiled read, and
+ * at most a few hundred): given `db.reads` it joins the read batch like a precompiled read, and
  * on PostgreSQL it runs as a named prepared statement. For queries whose shape Kysely cannot express
  * cheaply (the list pages of invitation-lists.repository.ts); a text built from values would grow the
  * set of named statements without bound, so parameters go in `parameters`, never in `text`.

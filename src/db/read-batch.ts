@@ -21,8 +21,8 @@ declare const readsBrand: unique symbol;
  * answering, as an autocommitted read does; it never misses a write that committed before it was
  * asked for, from this process or another. A read that fails fails alone.
  *
- * PostgreSQL: `db.reads` is the database handle and each read runs alone (a pool of connections,
- * no per-statement lock to save).
+ * PostgreSQL: the precompiled SELECTs asked during one turn are pipelined on one connection
+ * (pipelinedReads below).
  */
 export interface Reads {
   readonly [readsBrand]: 'reads';
@@ -36,6 +36,8 @@ const BEGIN = CompiledQuery.raw('begin');
 const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
 const batchers = new WeakMap<object, ReadBatcher>();
+/** at most this many reads in one pipeline: a batch waits for its slowest read */
+const PIPELINE_MAX = 32;
 
 /** SQLite: `db.reads`, a second handle on the same connection whose precompiled SELECTs are batched. */
 export function batchedReads(kysely: Kysely<Database>): Reads {
@@ -74,12 +76,34 @@ export function batchedReads(kysely: Kysely<Database>): Reads {
   return handle as unknown as Reads;
 }
 
-/** PostgreSQL: `db.reads` is the database handle itself; nothing is batched. */
-export function unbatchedReads(kysely: Kysely<Database>): Reads {
-  return kysely as unknown as Reads;
+/**
+ * PostgreSQL: `db.reads`, a second handle on the same pool whose precompiled SELECTs asked in one
+ * turn are sent together, pipelined on one connection (node-postgres `pipeline: true`, corked into
+ * one write, pg-prepared.ts). Each read is still its own autocommitted statement with its own
+ * snapshot, taken when PostgreSQL reaches it, after it was asked for; one that fails fails alone
+ * (each carries its own Sync). One connection and one write serve the batch instead of one of each
+ * per request.
+ */
+export function pipelinedReads(kysely: Kysely<Database>): Reads {
+  const handle = kysely.withoutPlugins();
+  const executor = kysely.getExecutor();
+  const read = batcher<CompiledQuery, QueryResult<unknown>>({
+    start: 'next-turn',
+    oneAtATime: false,
+    max: PIPELINE_MAX,
+    run: async (take) =>
+      executor.provideConnection(async (conn) => {
+        const settled = await Promise.allSettled(take().map((query) => conn.executeQuery(query)));
+        return settled.map((s) =>
+          s.status === 'fulfilled' ? { ok: true, value: s.value } : { ok: false, error: s.reason },
+        );
+      }),
+  });
+  batchers.set(handle, { read: read as ReadBatcher['read'] });
+  return handle as unknown as Reads;
 }
 
-/** The batcher of this exact handle, if it has one (only SQLite's `db.reads` does). */
+/** The batcher of this exact handle, if it has one (only `db.reads` does). */
 export function readBatcherOf(db: object): ReadBatcher | undefined {
   return batchers.get(db);
 }

@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { batcher, type Outcome } from './batcher.js';
 import { storageChecks } from './checks.js';
 import type { Db } from './create-db.js';
+import { pipelinedTransactionsOf } from './pg-transaction.js';
 import type { Database } from './schema.js';
 
 /** A handle a repository function runs on: the database or a transaction in progress. */
@@ -13,7 +14,9 @@ const open = storageChecks ? new AsyncLocalStorage<true>() : undefined;
 
 /**
  * Runs fn in one transaction. On PostgreSQL: READ COMMITTED; correctness comes from conditional
- * updates and unique indexes, not from the isolation level.
+ * updates and unique indexes, not from the isolation level. Statements fn hands over together (a
+ * Promise.all of independent writes) go out in one write there (pg-transaction.ts); on SQLite they
+ * run one after another in the order handed over.
  *
  * On SQLite every transaction runs on the one connection, one after another, so they are grouped:
  * the transactions queued while a group commits form the next group, one `BEGIN IMMEDIATE … COMMIT`
@@ -112,9 +115,10 @@ const PG_RETRYABLE = new Set(['40P01', '40001']);
 const PG_ATTEMPTS = 3;
 
 async function pgTransaction<T>(db: Db, fn: (trx: Executor) => Promise<T>): Promise<T> {
+  const pipelined = pipelinedTransactionsOf(db.kysely);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.kysely.transaction().execute(fn);
+      return await (pipelined ? pipelined(fn) : db.kysely.transaction().execute(fn));
     } catch (err) {
       if (attempt >= PG_ATTEMPTS || !PG_RETRYABLE.has(pgCode(err))) throw err;
     }

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { createDb, type Db } from '../../src/db/create-db.js';
+import { isUniqueViolation } from '../../src/db/errors.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { precompiledFirst } from '../../src/db/precompiled.js';
+import { inTransaction } from '../../src/db/tx.js';
+import { freshDatabase } from '../support/db.js';
+
+// PostgreSQL: statements handed over together go out in one write to the server (pipelined
+// transactions, pg-transaction.ts; the read batch, read-batch.ts), with the same outcomes as one
+// after another. The writes are counted at the socket.
+
+const silent = { error: () => undefined };
+const org = (id: string) => ({ id, name: id, logo_url: null, created_at: 1, updated_at: 1 });
+const uuid = (n: number) => `55555555-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const orgById = precompiledFirst((db, id: string) =>
+  db.selectFrom('organizations').select(['id', 'name']).where('id', '=', id),
+);
+
+/** Counts the writes to PostgreSQL's port while `run` runs. */
+async function writesDuring<T>(port: number, run: () => Promise<T>): Promise<{ writes: number; value: T }> {
+  const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+  const originals = { _write: proto._write, _writev: proto._writev };
+  let writes = 0;
+  for (const name of ['_write', '_writev'] as const) {
+    const original = originals[name];
+    proto[name] = function (this: net.Socket, ...args: unknown[]) {
+      if (this.remotePort === port) writes++;
+      return original.apply(this, args);
+    };
+  }
+  try {
+    const value = await run();
+    return { writes, value };
+  } finally {
+    proto._write = originals._write;
+    proto._writev = originals._writev;
+  }
+}
+
+describe('[postgres] pipelined statements', {
+  skip: !process.env.TEST_DATABASE_URL && 'PostgreSQL only: needs TEST_DATABASE_URL',
+}, () => {
+  let db: Db;
+  let port: number;
+  before(async () => {
+    db = createDb((await freshDatabase('postgres')).database, silent);
+    await migrateToLatest(db.kysely);
+    port = Number(new URL(process.env.TEST_DATABASE_URL ?? '').port || 5432);
+  });
+  after(() => db?.close());
+
+  it('sends BEGIN with a leading SELECT and independent INSERTs together: three writes in all', async () => {
+    await db.kysely
+      .insertInto('organizations')
+      .values(org(uuid(1)))
+      .execute(); // a warm, prepared connection
+    const { writes } = await writesDuring(port, () =>
+      inTransaction(db, async (trx) => {
+        await orgById(trx, uuid(1));
+        await Promise.all(
+          [2, 3, 4].map((n) =>
+            trx
+              .insertInto('organizations')
+              .values(org(uuid(n)))
+              .execute(),
+          ),
+        );
+      }),
+    );
+    // one after another: BEGIN, SELECT, three INSERTs and COMMIT, each at least one write
+    assert.equal(writes, 3, 'BEGIN+SELECT, the three INSERTs, COMMIT');
+    const names = await db.kysely
+      .selectFrom('organizations')
+      .select('id')
+      .where('id', 'in', [2, 3, 4].map(uuid))
+      .execute();
+    assert.equal(names.length, 3);
+  });
+
+  it('a write that comes first waits for BEGIN, and commits with the transaction', async () => {
+    await assert.rejects(
+      inTransaction(db, async (trx) => {
+        await trx
+          .insertInto('organizations')
+          .values(org(uuid(10)))
+          .execute();
+        throw new Error('refused');
+      }),
+      /refused/,
+    );
+    assert.equal(await orgById(db.kysely, uuid(10)), undefined, 'rolled back with its transaction');
+    await inTransaction(db, (trx) =>
+      trx
+        .insertInto('organizations')
+        .values(org(uuid(11)))
+        .execute(),
+    );
+    assert.equal((await orgById(db.kysely, uuid(11)))?.id, uuid(11));
+  });
+
+  it('fails with the first error of statements handed over together, and commits none of them', async () => {
+    await db.kysely
+      .insertInto('organizations')
+      .values(org(uuid(20)))
+      .execute();
+    const err = await inTransaction(db, async (trx) => {
+      await orgById(trx, uuid(20));
+      await Promise.all(
+        [21, 20, 22].map((n) =>
+          trx
+            .insertInto('organizations')
+            .values(org(uuid(n)))
+            .execute(),
+        ),
+      );
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(
+      isUniqueViolation(err),
+      `the duplicate's own error, not the aborted transaction's: ${String(err)}`,
+    );
+    for (const n of [21, 22]) assert.equal(await orgById(db.kysely, uuid(n)), undefined);
+    // the connection is usable afterwards (rolled back, not left inside the failed transaction)
+    await Promise.all(Array.from({ length: 12 }, () => inTransaction(db, (trx) => orgById(trx, uuid(20)))));
+  });
+
+  it('sends the precompiled reads asked in one turn in one write, each answered with its own row', async () => {
+    for (const n of [30, 31, 32])
+      await db.kysely
+        .insertInto('organizations')
+        .values(org(uuid(n)))
+        .execute();
+    const asked = [30, 99, 31, 32].map(uuid);
+    const { writes, value } = await writesDuring(port, () =>
+      Promise.all(asked.map((id) => orgById(db.reads, id))),
+    );
+    assert.deepEqual(
+      value.map((r) => r?.id),
+      [uuid(30), undefined, uuid(31), uuid(32)],
+    );
+    assert.equal(writes, 1);
+  });
+});
