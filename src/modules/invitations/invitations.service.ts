@@ -108,11 +108,14 @@ export function createInvitationsService(deps: InvitationsDeps) {
       },
       commit?: CommitOutcome<WithUrl>,
     ): Promise<WithUrl> {
-      const access = await requirePermission(db.reads, principal, organizationId, 'invitations:create');
+      // the caller's access and the role asked for, read together (one batch of db.reads)
+      const [access, role] = await Promise.all([
+        requirePermission(db.reads, principal, organizationId, 'invitations:create'),
+        findRoleByKey(db.reads, organizationId, input.role),
+      ]);
       const canonical = canonicalEmail(input.email);
       if (!canonical.ok) throw commonErrors.invalidEmail(canonical.reason);
       const email = canonical.email;
-      const role = await findRoleByKey(db.reads, organizationId, input.role);
       if (!role) throw organizationErrors.unknownRole(input.role);
       if (!withinCeiling(access.permissions, parsePermissions(role.permissions)))
         throw organizationErrors.roleCeiling();
@@ -154,11 +157,15 @@ export function createInvitationsService(deps: InvitationsDeps) {
               await expirePredecessor(trx, ids, organizationId, pendingId, now);
             }
             if (conflicts?.member_id) throw invitationErrors.alreadyMember();
-            await insertInvitation(trx, row);
-            await invitationEvent(trx, ids, 'invitation.created', principal, created, now);
-            if (sendEmail) await enqueue(trx, id, email, token, now);
-            // an idempotent request's stored answer commits with the invitation and its mail
-            await commit?.(trx, 201, created);
+            // independent writes, handed over together (one write to PostgreSQL, inTransaction) and
+            // run in this order: the outbox row's foreign key needs the invitation before it. An
+            // idempotent request's stored answer commits with the invitation and its mail.
+            await Promise.all([
+              insertInvitation(trx, row),
+              invitationEvent(trx, ids, 'invitation.created', principal, created, now),
+              sendEmail ? enqueue(trx, id, email, token, now) : undefined,
+              commit?.(trx, 201, created),
+            ]);
           }),
         );
       } catch (err) {

@@ -117,26 +117,30 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         ...(tokenHash !== undefined ? { tokenHash } : {}),
       });
       if (!won) return lostRace(trx, target.id, now, tokenHash);
-      await announce(trx, 'invitation.accepted', principal, target, won, now);
-      const joined = await insertMembership(trx, {
-        id: ids.uuid(),
-        organization_id: target.organization_id,
-        user_id: principal.userId,
-        role_id: target.role_id,
-        source_invitation_id: target.id,
-        created_at: now,
-      });
-      if (target.workspace_id) {
-        await insertWorkspaceMembership(trx, {
+      // independent writes, handed over together (one write to PostgreSQL, inTransaction) and run
+      // in this order
+      const [, joined] = await Promise.all([
+        announce(trx, 'invitation.accepted', principal, target, won, now),
+        insertMembership(trx, {
           id: ids.uuid(),
-          workspace_id: target.workspace_id,
           organization_id: target.organization_id,
           user_id: principal.userId,
+          role_id: target.role_id,
           source_invitation_id: target.id,
           created_at: now,
-        });
-      }
-      await cancelUndelivered(trx, target.id);
+        }),
+        target.workspace_id
+          ? insertWorkspaceMembership(trx, {
+              id: ids.uuid(),
+              workspace_id: target.workspace_id,
+              organization_id: target.organization_id,
+              user_id: principal.userId,
+              source_invitation_id: target.id,
+              created_at: now,
+            })
+          : undefined,
+        cancelUndelivered(trx, target.id),
+      ]);
       // a member by another path keeps the role they have: then it is read, else it is the invitation's
       let role = target.role_key;
       if (!joined) {
