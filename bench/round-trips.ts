@@ -1,6 +1,8 @@
-// How many statements (PostgreSQL round trips) each write path sends, counted at node-postgres's
-// Client.query on a fresh database through the real composition. `node --import tsx bench/round-trips.ts`
+// How many statements each write path sends, counted at node-postgres's Client.query, and in how
+// many writes to PostgreSQL's socket they go out (the round trips: pipelined statements share one),
+// on a fresh database through the real composition. `node --import tsx bench/round-trips.ts`
 // with TEST_DATABASE_URL set. Each path runs a few times after a warm-up; the last run's statements print.
+import net from 'node:net';
 import pg from 'pg';
 import { createTestApp } from '../test/support/app.js';
 import { actor, invite, organization, tokenOf } from '../test/support/fixtures.js';
@@ -14,6 +16,17 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   return (original as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof pg.Client.prototype.query;
 
+let writes = 0;
+const pgPort = Number(new URL(process.env.TEST_DATABASE_URL ?? 'postgres://x').port || 5432);
+const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+for (const name of ['_write', '_writev'] as const) {
+  const original = socket[name];
+  socket[name] = function (this: net.Socket, ...args: unknown[]) {
+    if (this.remotePort === pgPort) writes++;
+    return original.apply(this, args);
+  };
+}
+
 const t = await createTestApp('postgres');
 try {
   const owner = await actor(t, 'owner@example.com');
@@ -25,21 +38,24 @@ try {
       const inv = await invite(owner, org, who.email, 'member', { sendEmail: false });
       await who.api.get(`/v1/organizations/${org}`); // provisions the user before counting
       seen.length = 0;
+      writes = 0;
       const res = await who.api.post(`/api/v1/invitations/${tokenOf(inv.url)}/accept`);
       if (res.statusCode !== 200) throw new Error(res.body);
     },
     preview: async (i) => {
       const inv = await invite(owner, org, `p${i}@example.com`, 'member', { sendEmail: false });
       seen.length = 0;
+      writes = 0;
       await owner.api.get(`/api/v1/invitations/${tokenOf(inv.url)}`);
     },
   };
   for (const [name, run] of Object.entries(paths)) {
     for (let i = 0; i < 3; i++) {
       seen.length = 0;
+      writes = 0;
       await run(i);
     }
-    console.log(`\n${name}: ${seen.length} statements`);
+    console.log(`\n${name}: ${seen.length} statements in ${writes} writes`);
     for (const s of seen) console.log(`  ${s}`);
   }
 } finally {
