@@ -19,10 +19,11 @@ export function nameStatement(sql: string): void {
 
 /**
  * node-postgres writes each message of a query (Parse, Bind, Describe, Execute, Sync) to the socket
- * on its own: the first goes out alone, the rest in a second write. A write to PostgreSQL's socket
- * was 37-52 % of the server's time on the bench (writev, BENCHMARKS.md), so the socket is corked
- * while a query is handed over and uncorked at the end of the tick: one write for the query, and one
- * for every query handed to a pipelined client in the same tick (the read batch, read-batch.ts).
+ * on its own: the first goes out alone, the rest in a second write, and each write wakes a backend.
+ * writev was 37-52 % of the server's profile samples on the bench (BENCHMARKS.md item 34), so the
+ * socket is corked while a query is handed over and uncorked at the end of the tick: one write for
+ * the query, and one for every query handed to a pipelined client in the same tick (the read batch,
+ * read-batch.ts; a transaction's statements handed over together, pg-transaction.ts).
  */
 function corkedUntilTickEnds(client: pg.PoolClient): void {
   const stream = (client as unknown as pg.Client).connection.stream;

@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Kysely, type QueryResult } from 'kysely';
 import { batcher, type Outcome } from './batcher.js';
 import type { Database } from './schema.js';
 
@@ -39,68 +39,73 @@ const batchers = new WeakMap<object, ReadBatcher>();
 /** at most this many reads in one pipeline: a batch waits for its slowest read */
 const PIPELINE_MAX = 32;
 
-/** SQLite: `db.reads`, a second handle on the same connection whose precompiled SELECTs are batched. */
-export function batchedReads(kysely: Kysely<Database>): Reads {
-  // same connection and adapter (so the same precompiled statements), but its own identity: queries
-  // on `db.kysely` itself are never batched
+type Outcomes = Outcome<QueryResult<unknown>>[];
+
+/**
+ * A second handle on the same database — same connection(s) and adapter, so the same precompiled
+ * statements, but its own identity: queries on `db.kysely` itself are never batched — whose reads
+ * asked in one turn run together through `runBatch`, on one connection taken from the database.
+ */
+function readsHandle(
+  kysely: Kysely<Database>,
+  runBatch: (conn: DatabaseConnection, queries: CompiledQuery[]) => Promise<Outcomes>,
+  max?: number,
+): Reads {
   const handle = kysely.withoutPlugins();
   const executor = kysely.getExecutor();
   const read = batcher<CompiledQuery, QueryResult<unknown>>({
     start: 'next-turn',
     oneAtATime: false,
-    run: async (take) => {
-      const queries = take();
-      return executor.provideConnection(async (conn) => {
-        const outcomes: Outcome<QueryResult<unknown>>[] = [];
-        const grouped = queries.length > 1;
-        if (grouped) await conn.executeQuery(BEGIN);
-        try {
-          for (const query of queries) {
-            try {
-              outcomes.push({ ok: true, value: await conn.executeQuery(query) });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
-        } finally {
-          // a read transaction: COMMIT only ends the snapshot, nothing is written. Should it fail,
-          // the connection must not be left inside a transaction the next writer would trip on.
-          if (grouped)
-            await conn.executeQuery(COMMIT).catch(() => conn.executeQuery(ROLLBACK).catch(() => undefined));
-        }
-        return outcomes;
-      });
-    },
+    ...(max ? { max } : {}),
+    // the reads are taken once the connection is there: those asked while it was awaited join
+    run: (take) => executor.provideConnection((conn) => runBatch(conn, take())),
   });
   batchers.set(handle, { read: read as ReadBatcher['read'] });
   return handle as unknown as Reads;
 }
 
+/** SQLite: `db.reads`, whose precompiled SELECTs of one turn share one read transaction. */
+export function batchedReads(kysely: Kysely<Database>): Reads {
+  return readsHandle(kysely, async (conn, queries) => {
+    const outcomes: Outcomes = [];
+    const grouped = queries.length > 1;
+    if (grouped) await conn.executeQuery(BEGIN);
+    try {
+      for (const query of queries) {
+        try {
+          outcomes.push({ ok: true, value: await conn.executeQuery(query) });
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+        }
+      }
+    } finally {
+      // a read transaction: COMMIT only ends the snapshot, nothing is written. Should it fail,
+      // the connection must not be left inside a transaction the next writer would trip on.
+      if (grouped)
+        await conn.executeQuery(COMMIT).catch(() => conn.executeQuery(ROLLBACK).catch(() => undefined));
+    }
+    return outcomes;
+  });
+}
+
 /**
- * PostgreSQL: `db.reads`, a second handle on the same pool whose precompiled SELECTs asked in one
- * turn are sent together, pipelined on one connection (node-postgres `pipeline: true`, corked into
- * one write, pg-prepared.ts). Each read is still its own autocommitted statement with its own
- * snapshot, taken when PostgreSQL reaches it, after it was asked for; one that fails fails alone
- * (each carries its own Sync). One connection and one write serve the batch instead of one of each
- * per request.
+ * PostgreSQL: `db.reads`, whose precompiled SELECTs asked in one turn are sent together, pipelined
+ * on one connection (node-postgres `pipeline: true`, corked into one write, pg-prepared.ts). Each
+ * read is still its own autocommitted statement with its own snapshot, taken when PostgreSQL
+ * reaches it, after it was asked for; one that fails fails alone (each carries its own Sync). One
+ * connection and one write serve the batch instead of one of each per request.
  */
 export function pipelinedReads(kysely: Kysely<Database>): Reads {
-  const handle = kysely.withoutPlugins();
-  const executor = kysely.getExecutor();
-  const read = batcher<CompiledQuery, QueryResult<unknown>>({
-    start: 'next-turn',
-    oneAtATime: false,
-    max: PIPELINE_MAX,
-    run: async (take) =>
-      executor.provideConnection(async (conn) => {
-        const settled = await Promise.allSettled(take().map((query) => conn.executeQuery(query)));
-        return settled.map((s) =>
-          s.status === 'fulfilled' ? { ok: true, value: s.value } : { ok: false, error: s.reason },
-        );
-      }),
-  });
-  batchers.set(handle, { read: read as ReadBatcher['read'] });
-  return handle as unknown as Reads;
+  return readsHandle(
+    kysely,
+    async (conn, queries) => {
+      const settled = await Promise.allSettled(queries.map((query) => conn.executeQuery(query)));
+      return settled.map((s) =>
+        s.status === 'fulfilled' ? { ok: true, value: s.value } : { ok: false, error: s.reason },
+      );
+    },
+    PIPELINE_MAX,
+  );
 }
 
 /** The batcher of this exact handle, if it has one (only `db.reads` does). */
