@@ -143,17 +143,25 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             trx,
             group.flatMap((s) => (s.row.invitation_id ? [s.row.invitation_id] : [])),
           );
-        for (const { row, outcome } of group) {
-          const attempts = await settle(trx, { id: row.id, owner: row.lease_owner }, now, outcome);
-          // not ours any more (cancelled by a resend or revoke, or re-claimed after our lease ran out)
-          if (attempts === undefined || outcome.status === 'cancelled' || !row.invitation_id) continue;
-          await recordDelivery(trx, row.invitation_id, {
-            status: outcome.status,
-            attempts,
-            at: now,
-            error: outcome.status === 'sent' ? null : outcome.error,
-          });
-        }
+        // every row's settle, then every invitation's record of it: two round trips on PostgreSQL
+        // for the group, the statements of each step handed over together (inTransaction)
+        const settled = await Promise.all(
+          group.map(({ row, outcome }) => settle(trx, { id: row.id, owner: row.lease_owner }, now, outcome)),
+        );
+        await Promise.all(
+          group.map(({ row, outcome }, i) => {
+            const attempts = settled[i];
+            // not ours any more (cancelled by a resend or revoke, or re-claimed after our lease ran out)
+            if (attempts === undefined || outcome.status === 'cancelled' || !row.invitation_id)
+              return undefined;
+            return recordDelivery(trx, row.invitation_id, {
+              status: outcome.status,
+              attempts,
+              at: now,
+              error: outcome.status === 'sent' ? null : outcome.error,
+            });
+          }),
+        );
         return group.map(() => SETTLED);
       }),
   });
