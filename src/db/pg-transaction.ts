@@ -1,4 +1,11 @@
-import { CompiledQuery, type DatabaseConnection, type Dialect, type Driver, Kysely } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  Kysely,
+  type QueryResult,
+} from 'kysely';
 import type { Database } from './schema.js';
 
 /**
@@ -16,13 +23,17 @@ import type { Database } from './schema.js';
  *   PostgreSQL refuses the rest (the transaction is aborted) and Promise.all answers with the first
  *   error, as one after another would have.
  *
- * COMMIT waits for the transaction's function to settle, as it does in Kysely's.
+ * COMMIT waits for the transaction's function to settle, as it does in Kysely's; a statement handed
+ * over after that is refused, never run outside the transaction (use `together`, tx.ts, which waits
+ * for every statement it was given).
  */
 export type PipelinedTransactions = <T>(fn: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
 
 const BEGIN = CompiledQuery.raw('begin');
 const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
+
+const ended = () => new Error('a statement was handed to a transaction that had already ended');
 
 const registered = new WeakMap<Kysely<Database>, PipelinedTransactions>();
 
@@ -46,13 +57,19 @@ export function registerPipelinedTransactions(kysely: Kysely<Database>, dialect:
   const run: PipelinedTransactions = (fn) =>
     executor.provideConnection(async (conn) => {
       let begun: Promise<unknown> | undefined;
+      // once fn has settled, a statement it left running must not follow COMMIT or ROLLBACK onto
+      // the connection (outside the transaction, or inside the next one to use it)
+      let open = true;
+      const send = <R>(query: CompiledQuery): Promise<QueryResult<R>> =>
+        open ? conn.executeQuery<R>(query) : Promise.reject(ended());
       const inTransaction: DatabaseConnection = {
-        executeQuery(query) {
+        executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+          if (!open) return Promise.reject(ended());
           if (!begun) {
             begun = conn.executeQuery(BEGIN);
-            if (query.query.kind === 'SelectQueryNode') return conn.executeQuery(query);
+            if (query.query.kind === 'SelectQueryNode') return conn.executeQuery<R>(query);
           }
-          return begun.then(() => conn.executeQuery(query));
+          return begun.then(() => send<R>(query));
         },
         streamQuery: () => notOnATransaction(),
       };
@@ -63,7 +80,13 @@ export function registerPipelinedTransactions(kysely: Kysely<Database>, dialect:
         executor: executor.withConnectionProvider({ provideConnection: (consume) => consume(inTransaction) }),
       });
       try {
-        const value = await fn(trx);
+        const value = await (async () => {
+          try {
+            return await fn(trx);
+          } finally {
+            open = false;
+          }
+        })();
         if (begun) {
           await begun;
           await conn.executeQuery(COMMIT);

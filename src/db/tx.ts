@@ -14,9 +14,9 @@ const open = storageChecks ? new AsyncLocalStorage<true>() : undefined;
 
 /**
  * Runs fn in one transaction. On PostgreSQL: READ COMMITTED; correctness comes from conditional
- * updates and unique indexes, not from the isolation level. Statements fn hands over together (a
- * Promise.all of independent writes) go out in one write there (pg-transaction.ts); on SQLite they
- * run one after another in the order handed over.
+ * updates and unique indexes, not from the isolation level. Statements fn hands over together
+ * (`together`, below) go out in one write there (pg-transaction.ts); on SQLite they run one after
+ * another in the order handed over.
  *
  * On SQLite every transaction runs on the one connection, one after another, so they are grouped:
  * the transactions queued while a group commits form the next group, one `BEGIN IMMEDIATE … COMMIT`
@@ -51,6 +51,33 @@ export function inTransaction<T>(db: Db, fn: (trx: Executor) => Promise<T>): Pro
     if (notices.topics) announce(db, notices.topics);
     return value;
   });
+}
+
+/**
+ * Statements of one transaction handed over together (one write to PostgreSQL, pg-transaction.ts;
+ * one after another on SQLite, in the order given): resolves with every result, in order. It waits
+ * for every one to settle before it answers, even after one has failed, so no statement of the
+ * transaction is still on its way when the transaction ends; then it throws the first failure to
+ * come (the cause: on PostgreSQL the rest fail because of it, refused by the aborted transaction).
+ * Promise.all would answer at the first failure and leave the rest running, and a statement that
+ * waited on one of them (a webhook delivery after its event) could then run after the ROLLBACK.
+ */
+export async function together<const T extends readonly unknown[]>(
+  statements: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  let failure: { reason: unknown } | undefined;
+  const settled = await Promise.allSettled(
+    statements.map((s) =>
+      Promise.resolve(s).catch((reason: unknown) => {
+        failure ??= { reason };
+        throw reason;
+      }),
+    ),
+  );
+  if (failure) throw failure.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
 }
 
 // ---- after commit ---------------------------------------------------------------------------------

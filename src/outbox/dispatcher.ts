@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { batcher, type Outcome } from '../db/batcher.js';
 import type { Db } from '../db/create-db.js';
-import { inTransaction } from '../db/tx.js';
+import { inTransaction, together } from '../db/tx.js';
 import { lockInvitations, recordDelivery } from '../modules/invitations/delivery.repository.js';
 import {
   type ClaimedRow,
@@ -144,11 +144,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             group.flatMap((s) => (s.row.invitation_id ? [s.row.invitation_id] : [])),
           );
         // every row's settle, then every invitation's record of it: two round trips on PostgreSQL
-        // for the group, the statements of each step handed over together (inTransaction)
-        const settled = await Promise.all(
+        // for the group, the statements of each step handed over together
+        const settled = await together(
           group.map(({ row, outcome }) => settle(trx, { id: row.id, owner: row.lease_owner }, now, outcome)),
         );
-        await Promise.all(
+        await together(
           group.map(({ row, outcome }, i) => {
             const attempts = settled[i];
             // not ours any more (cancelled by a resend or revoke, or re-claimed after our lease ran out)

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/create-db.js';
 import type { Reader } from '../../db/precompiled.js';
-import { type Executor, inTransaction } from '../../db/tx.js';
+import { type Executor, inTransaction, together } from '../../db/tx.js';
 import type { Clock } from '../../platform/clock.js';
 import { looksLikeInvitationToken, sha256Hex } from '../../platform/crypto.js';
 import type { Ids } from '../../platform/ids.js';
@@ -117,9 +117,8 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         ...(tokenHash !== undefined ? { tokenHash } : {}),
       });
       if (!won) return lostRace(trx, target.id, now, tokenHash);
-      // independent writes, handed over together (one write to PostgreSQL, inTransaction) and run
-      // in this order
-      const [, joined] = await Promise.all([
+      // independent writes, handed over together (one write to PostgreSQL) and run in this order
+      const [, joined] = await together([
         announce(trx, 'invitation.accepted', principal, target, won, now),
         insertMembership(trx, {
           id: ids.uuid(),
