@@ -17,10 +17,10 @@ import type { Database } from './schema.js';
  *   wait instead of two. A first statement that writes waits for BEGIN's answer, so nothing can
  *   ever commit on its own should BEGIN fail; a SELECT that ran outside the transaction changes
  *   nothing, and every statement after it waits for BEGIN and fails with it.
- * - statements a service hands over together (`Promise.all` of independent INSERTs) go out in one
- *   write and run in the order they were handed over. Kysely's own transaction handle runs one
- *   statement at a time; this one does not, which is all it changes. Should one of them fail,
- *   PostgreSQL refuses the rest (the transaction is aborted) and Promise.all answers with the first
+ * - statements a service hands over together (`together([...])`, tx.ts: independent INSERTs) go
+ *   out in one write and run in the order they were handed over. Kysely's own transaction handle
+ *   runs one statement at a time; this one does not, which is all it changes. Should one of them
+ *   fail, PostgreSQL refuses the rest (the transaction is aborted) and `together` throws the first
  *   error, as one after another would have.
  *
  * COMMIT waits for the transaction's function to settle, as it does in Kysely's; a statement handed
