@@ -1,5 +1,6 @@
 import { type Compilable, CompiledQuery, PostgresAdapter, type QueryResult } from 'kysely';
 import { storageChecks } from './checks.js';
+import type { Dialect } from './create-db.js';
 import { nameStatement } from './pg-prepared.js';
 import { type Reads, readBatcherOf } from './read-batch.js';
 import type { Executor } from './tx.js';
@@ -144,7 +145,8 @@ export function precompiledFirst<A extends unknown[], R>(build: (db: Executor, .
  */
 export const writesInWith = (db: Executor): boolean => dialectOf(db) === 'postgres';
 
-export type Dialect = 'sqlite' | 'postgres';
+/** The database kind (create-db.ts), for the list repositories that write their SQL by hand. */
+export type { Dialect };
 
 /** Which database a handle runs on, for a repository that writes its SQL text by hand. */
 export const dialectOf = (db: Executor): Dialect =>
@@ -196,7 +198,7 @@ function checkFixedSql(name: string, sql: string, other: () => Compilable<unknow
 export async function fixedTextRead<R>(db: Reader, text: string, parameters: unknown[]): Promise<R[]> {
   const handle = db as Executor;
   const query = CompiledQuery.raw(text, parameters) as CompiledQuery<R>;
-  if (handle.getExecutor().adapter instanceof PostgresAdapter) nameStatement(text);
+  if (dialectOf(handle) === 'postgres') nameStatement(text);
   const batch = readBatcherOf(handle);
   return (await (batch ? batch.read(query) : handle.executeQuery(query))).rows;
 }
