@@ -5,7 +5,8 @@ import type { FastifyReply } from 'fastify';
 
 /** A serialized JSON answer and the headers that go with it. */
 export interface JsonAnswer {
-  body: string;
+  /** the JSON text, or its UTF-8 bytes */
+  body: string | Buffer;
   headers: Record<string, string>;
 }
 

@@ -31,16 +31,19 @@ function statusExpr(p: Params): string {
 
 /**
  * A member of an item's JSON: a value (text or null, JSON-quoted), a whole number, or an epoch-ms
- * time (`time?`: or null) written as a JSON string to be: a U+0001 mark and its digits, which
- * listedPage replaces with isoTime's string. (strftime was a third of the statement's time for two
- * timestamps a row; isoTime keeps the date part per day.) No JSON text the database writes holds a
- * raw U+0001: its string values escape every control character. `object` nests.
+ * time (`time?`: or null) written as a JSON string to be: a U+0001 mark and its digits, 23 of them
+ * zero-padded, which jsonBytes overwrites in place with isoTime's string of the same 24 characters.
+ * (strftime was a third of the statement's time for two timestamps a row; isoTime keeps the date
+ * part per day.) No JSON text the database writes holds a raw U+0001: its string values escape every
+ * control character. `object` nests.
  */
 type Member =
   | [name: string, kind: 'value' | 'int' | 'time' | 'time?', sql: string]
   | [name: string, kind: 'object', members: Member[]];
 
 const MARK = '\u0001';
+/** a mark and its digits: isoTime's length for the years 0-9999 */
+const WIDTH = 24;
 
 /**
  * SQLite: one printf per item, its format the object with a conversion per member (a chain of `||`
@@ -57,9 +60,10 @@ function objectSql(d: Dialect, members: Member[]): string {
           if (m[1] === 'object') return `"${name}":${format(m[2])}`;
           const col = m[2];
           if (kind === 'value') args.push(`json_quote(${col})`);
-          else if (kind === 'time?') args.push(`iif(${col} is null, 'null', printf('"${MARK}%d"', ${col}))`);
+          else if (kind === 'time?')
+            args.push(`iif(${col} is null, 'null', printf('"${MARK}%0${WIDTH - 1}d"', ${col}))`);
           else args.push(col);
-          return `"${name}":${kind === 'value' || kind === 'time?' ? '%s' : kind === 'int' ? '%d' : `"${MARK}%d"`}`;
+          return `"${name}":${kind === 'value' || kind === 'time?' ? '%s' : kind === 'int' ? '%d' : `"${MARK}%0${WIDTH - 1}d"`}`;
         })
         .join(',')}}`;
     const f = format(members);
@@ -72,7 +76,7 @@ function objectSql(d: Dialect, members: Member[]): string {
         const key = `'${n ? ',' : ''}"${name}":'`;
         if (m[1] === 'object') return `${key} || ${part(m[2])}`;
         const col = m[2];
-        const time = `'"${MARK}' || ${col}::text || '"'`;
+        const time = `'"${MARK}' || lpad(${col}::text, ${WIDTH - 1}, '0') || '"'`;
         const v =
           kind === 'value'
             ? `coalesce(to_json(${col})::text, 'null')`
@@ -125,10 +129,41 @@ export function itemJson(view: ListView, p: Params): string {
   ]);
 }
 
-/** The time marks of itemJson, each made isoTime's string. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0001 is the mark itemJson writes
-const TIME_MARK = /\u0001(\d+)/g;
-const formatTime = (_: string, ms: string) => isoTime(Number(ms));
+/**
+ * `prefix`, the items' JSON text with every time mark of itemJson made isoTime's string, and `suffix`,
+ * as the answer's bytes: the text written once into a buffer, each mark overwritten in place. A
+ * 100-row page is about 35 KB; made into a new string by a replace, wrapped into the answer's string
+ * and encoded again when sent, it was copied three times on V8's heap, and the young-generation
+ * collections that copying causes are a large share of a list page's CPU (BENCHMARKS.md 38). A
+ * buffer lives outside that heap and is written to the socket as it is (a kept answer too).
+ */
+export function jsonBytes(prefix: string, marked: string, suffix: string): Buffer {
+  const start = Buffer.byteLength(prefix);
+  const end = start + Buffer.byteLength(marked);
+  const out = Buffer.allocUnsafe(end + Buffer.byteLength(suffix));
+  out.write(prefix, 0);
+  out.write(marked, start);
+  out.write(suffix, end);
+  // UTF-8 writes U+0001 as the byte 1, which no other character's bytes contain
+  for (let at = out.indexOf(1, start); at !== -1 && at + WIDTH <= end; at = out.indexOf(1, at + 1)) {
+    let ms = 0;
+    let i = at + 1;
+    for (let c = out[i] as number; i < at + WIDTH && c >= 48 && c <= 57; c = out[++i] as number)
+      ms = ms * 10 + c - 48;
+    if (i < at + WIDTH) continue; // not 23 digits: no mark of ours
+    const iso = isoTime(ms);
+    if (iso.length !== WIDTH) return jsonBytesBeyond9999(prefix, marked, suffix);
+    out.write(iso, at, 'latin1');
+  }
+  return out;
+}
 
-/** The items' JSON text with every time mark replaced by its ISO string. */
-export const withIsoTimes = (items: string): string => items.replace(TIME_MARK, formatTime);
+/** jsonBytes where a time falls outside the years 0-9999 (isoTime's string is longer than its mark) */
+function jsonBytesBeyond9999(prefix: string, marked: string, suffix: string): Buffer {
+  const mark = new RegExp(`${MARK}(\\d{${WIDTH - 1}})`, 'g');
+  return Buffer.from(prefix + marked.replace(mark, (_, ms: string) => isoTime(Number(ms))) + suffix);
+}
+
+/** `prefix`, a listed page's items (JsonPage) as a JSON array's members, `suffix`: the answer's bytes. */
+export const pageJson = (prefix: string, page: { marked: string }, suffix: string): Buffer =>
+  jsonBytes(prefix, page.marked, suffix);

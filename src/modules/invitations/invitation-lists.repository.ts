@@ -1,6 +1,6 @@
 import { type Dialect, dialectOf, fixedTextRead, type Reader, unbatched } from '../../db/precompiled.js';
 import type { Cursor, EffectiveStatus } from './invitation.model.js';
-import { itemJson, type ListView, Params, withIsoTimes } from './invitation-list-json.js';
+import { itemJson, type ListView, Params } from './invitation-list-json.js';
 
 // The invitation list pages (the admin list, the cross-organization list), read so that each walks
 // an index in page order and stops after limit + 1 rows, and rendered by the database: every row
@@ -170,8 +170,11 @@ export function listPageSql(q: ListPageQuery, dialect: Dialect): { text: string;
 
 /** A page of items as JSON text. */
 export interface JsonPage {
-  /** the items' JSON objects, comma-separated (empty for none): `[${items}]` is the array */
-  items: string;
+  /**
+   * the items' JSON objects, comma-separated (empty for none), their times still marks (itemJson):
+   * pageJson makes the answer of them
+   */
+  marked: string;
   next: Cursor | null;
   /** the first moment one of its pending items turns expired, null if none is pending */
   pendingUntil: number | null;
@@ -194,7 +197,7 @@ export async function listedPage(db: Reader, q: ListPageQuery): Promise<JsonPage
   const [row] = await fixedTextRead<PageRow>(db, text, parameters);
   const more = row !== undefined && Number(row.n) > q.limit && row.last_id !== null;
   return {
-    items: row?.items ? withIsoTimes(row.items) : '',
+    marked: row?.items ?? '',
     next: more ? { createdAt: Number(row.last_created_at), id: row.last_id as string } : null,
     pendingUntil: row?.pending_until ?? null,
   };

@@ -274,7 +274,7 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         // a client is no member: its one organization, when its role may read invitations there
         const standing = await clientStanding(db.reads, principal);
         if (!standing?.permissions.has('invitations:read'))
-          return { items: '', next: null, pendingUntil: null };
+          return { marked: '', next: null, pendingUntil: null };
         return page({ organizationIds: [standing.organizationId] });
       }
       const orgs = await organizationsWhereInvitationsRead(db.reads, principal.userId);

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { type JsonAnswer, sendJson } from '../../http/json-answer.js';
 import { PageQuery } from '../../http/schemas.js';
 import { type Cursor, encodeCursor, type PageOptions } from '../../modules/invitations/invitation.model.js';
+import { pageJson } from '../../modules/invitations/invitation-list-json.js';
 import type { WithUrl } from '../../modules/invitations/invitations.service.js';
 import type { SurfaceContext } from '../context.js';
 import { type AdminApp, base, errs, security } from './common.js';
@@ -71,7 +72,7 @@ export function invitationRoutes(app: AdminApp, ctx: SurfaceContext): void {
       const { organizationId } = req.params;
       // the items come as JSON text of this route's `Invitation`s (invitation-lists.repository.ts)
       const answer = await listPages.answer(await auth(req), organizationId, req.query, (page, opts) => ({
-        body: `[${page.items}]`,
+        body: pageJson('[', page, ']'),
         headers: nextLink(ctx.publicUrl, organizationId, opts, page.next),
       }));
       return sendJson(reply, answer);

@@ -3,6 +3,7 @@ import { type TSchema, Type } from 'typebox';
 import { sendJson } from '../../http/json-answer.js';
 import { DateTime, errorResponses, InvitationStatus, Nullable, PageQuery, Uuid } from '../../http/schemas.js';
 import { encodeCursor, type Invitation, pageOptions } from '../../modules/invitations/invitation.model.js';
+import { pageJson } from '../../modules/invitations/invitation-list-json.js';
 import { isoTime } from '../../platform/clock.js';
 import type { SurfaceContext } from '../context.js';
 
@@ -97,7 +98,11 @@ export const apiV1Routes =
         // the items come as JSON text of `ListedInvitation`s (invitation-lists.repository.ts)
         const next = page.next ? JSON.stringify(encodeCursor(page.next)) : 'null';
         return sendJson(reply, {
-          body: `{"success":true,"data":{"invitations":[${page.items}],"next_cursor":${next}},"message":${LISTED}}`,
+          body: pageJson(
+            '{"success":true,"data":{"invitations":[',
+            page,
+            `],"next_cursor":${next}},"message":${LISTED}}`,
+          ),
           headers: {},
         });
       },
