@@ -30,7 +30,9 @@ function statusExpr(p: Params): string {
 }
 
 /**
- * A member of an item's JSON: a value (text or null, JSON-quoted), a whole number, or an epoch-ms
+ * A member of an item's JSON: a value (text or null, JSON-quoted), `plain` text (never null, and
+ * holding no character JSON escapes: the ids the service makes, statuses; quoted without json_quote's
+ * scan), a whole number, or an epoch-ms
  * time (`time?`: or null) written as a JSON string to be: a U+0001 mark and its digits, 23 of them
  * zero-padded, which jsonBytes overwrites in place with isoTime's string of the same 24 characters.
  * (strftime was a third of the statement's time for two timestamps a row; isoTime keeps the date
@@ -38,7 +40,7 @@ function statusExpr(p: Params): string {
  * control character. `object` nests.
  */
 type Member =
-  | [name: string, kind: 'value' | 'int' | 'time' | 'time?', sql: string]
+  | [name: string, kind: 'value' | 'plain' | 'int' | 'time' | 'time?', sql: string]
   | [name: string, kind: 'object', members: Member[]];
 
 const MARK = '\u0001';
@@ -56,14 +58,21 @@ function objectSql(d: Dialect, members: Member[]): string {
     const format = (ms: Member[]): string =>
       `{${ms
         .map((m) => {
-          const [name, kind] = m;
+          const name = m[0];
           if (m[1] === 'object') return `"${name}":${format(m[2])}`;
-          const col = m[2];
+          const [, kind, col] = m;
           if (kind === 'value') args.push(`json_quote(${col})`);
           else if (kind === 'time?')
             args.push(`iif(${col} is null, 'null', printf('"${MARK}%0${WIDTH - 1}d"', ${col}))`);
           else args.push(col);
-          return `"${name}":${kind === 'value' || kind === 'time?' ? '%s' : kind === 'int' ? '%d' : `"${MARK}%0${WIDTH - 1}d"`}`;
+          const conversion = {
+            value: '%s',
+            'time?': '%s',
+            plain: '"%s"',
+            int: '%d',
+            time: `"${MARK}%0${WIDTH - 1}d"`,
+          }[kind];
+          return `"${name}":${conversion}`;
         })
         .join(',')}}`;
     const f = format(members);
@@ -80,35 +89,40 @@ function objectSql(d: Dialect, members: Member[]): string {
         const v =
           kind === 'value'
             ? `coalesce(to_json(${col})::text, 'null')`
-            : kind === 'int'
-              ? `${col}::text`
-              : kind === 'time'
-                ? time
-                : `(case when ${col} is null then 'null' else ${time} end)`;
+            : kind === 'plain'
+              ? `'"' || ${col} || '"'`
+              : kind === 'int'
+                ? `${col}::text`
+                : kind === 'time'
+                  ? time
+                  : `(case when ${col} is null then 'null' else ${time} end)`;
         return `${key} || ${v}`;
       })
       .join(' || ')} || '}'`;
   return `(${part(members)})`;
 }
 
-/** The item's JSON object, as the route's response schema has it (names and order). */
+/** How every item's JSON begins: its id is its first member (list-page-order.ts cuts items there). */
+export const ITEM_START = '{"id":';
+
+/** The item's JSON object, as the route's response schema has it (names and order; the id first). */
 export function itemJson(view: ListView, p: Params): string {
   const status = statusExpr(p);
   if (view === 'admin') {
     return objectSql(p.dialect, [
-      ['id', 'value', 'i.id'],
+      ['id', 'plain', 'i.id'],
       ['email', 'value', 'i.email'],
       ['role', 'value', 'r.key'],
       ['workspaceId', 'value', 'i.workspace_id'],
-      ['status', 'value', status],
-      ['inviterId', 'value', 'i.inviter_id'],
+      ['status', 'plain', status],
+      ['inviterId', 'plain', 'i.inviter_id'],
       ['createdAt', 'time', 'i.created_at'],
       ['expireAt', 'time', 'i.expire_at'],
       [
         'delivery',
         'object',
         [
-          ['status', 'value', 'i.delivery_status'],
+          ['status', 'plain', 'i.delivery_status'],
           ['attempts', 'int', 'i.delivery_attempts'],
           ['lastAttemptAt', 'time?', 'i.delivery_last_attempt_at'],
           ['lastError', 'value', 'i.delivery_last_error'],
@@ -117,13 +131,13 @@ export function itemJson(view: ListView, p: Params): string {
     ]);
   }
   return objectSql(p.dialect, [
-    ['id', 'value', 'i.id'],
+    ['id', 'plain', 'i.id'],
     ['email', 'value', 'i.email'],
     ['role', 'value', 'r.key'],
-    ['status', 'value', status],
-    ['organization_id', 'value', 'i.organization_id'],
+    ['status', 'plain', status],
+    ['organization_id', 'plain', 'i.organization_id'],
     ['workspace_id', 'value', 'i.workspace_id'],
-    ['inviter_id', 'value', 'i.inviter_id'],
+    ['inviter_id', 'plain', 'i.inviter_id'],
     ['created_at', 'time', 'i.created_at'],
     ['expires_at', 'time', 'i.expire_at'],
   ]);

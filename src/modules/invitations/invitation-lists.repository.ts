@@ -1,6 +1,7 @@
 import { type Dialect, dialectOf, fixedTextRead, type Reader, unbatched } from '../../db/precompiled.js';
 import type { Cursor, EffectiveStatus } from './invitation.model.js';
 import { itemJson, type ListView, Params } from './invitation-list-json.js';
+import { type CheckedRow, checkedPage, type JsonPage, pageKeySql } from './list-page-order.js';
 
 // The invitation list pages (the admin list, the cross-organization list), read so that each walks
 // an index in page order and stops after limit + 1 rows, and rendered by the database: every row
@@ -23,7 +24,7 @@ import { itemJson, type ListView, Params } from './invitation-list-json.js';
 // shape of the request (view, number of ranges, filter, cursor or not, and on SQLite the page size),
 // never on its values, so the statement caches hold a bounded set.
 
-export type { ListView };
+export type { JsonPage, ListView };
 
 export type ListScope = { all: true } | { organizationIds: readonly string[] };
 
@@ -68,6 +69,12 @@ function tail(q: ListPageQuery, p: Params): { after: string; order: string; limi
 }
 
 const FROM = ' from invitations i join roles r on r.id = i.role_id';
+/**
+ * The rows of the keys `k`, in k's order: stated, since PostgreSQL may hash-join them (the page is
+ * folded in the order its rows arrive: listPageSql). SQLite walks k in order and sorts nothing.
+ */
+const FROM_KEYS =
+  ' from k join invitations i on i.id = k.id join roles r on r.id = i.role_id order by k.created_at desc, k.id desc';
 
 function columns(q: ListPageQuery, p: Params): string {
   const pending = `(case when i.status = 'pending' and i.expire_at > ${p.now()} then i.expire_at end)`;
@@ -113,7 +120,7 @@ function rowsSql(q: ListPageQuery, p: Params): { with: string; rows: string } {
         `with k as (select k.created_at, k.id from unnest(${p.add(orgs)}::text[]) as o(id) ` +
         `cross join lateral (${lateral.join(' union all ')}) as k ` +
         `order by k.created_at desc, k.id desc limit ${p.add(read.limit)}) `,
-      rows: `${columns(q, p)} from k join invitations i on i.id = k.id join roles r on r.id = i.role_id`,
+      rows: `${columns(q, p)}${FROM_KEYS}`,
     };
   }
   for (const org of orgs ?? [undefined]) {
@@ -132,55 +139,59 @@ function rowsSql(q: ListPageQuery, p: Params): { with: string; rows: string } {
     with:
       `with u as materialized (${keyArms.join(' union all ')}), ` +
       `k as (select created_at, id from u order by created_at desc, id desc limit ${limit}) `,
-    rows: `${columns(q, p)} from k join invitations i on i.id = k.id join roles r on r.id = i.role_id`,
+    rows: `${columns(q, p)}${FROM_KEYS}`,
   };
 }
 
 /**
- * The statement for one page of `q.limit` items, and its parameters: one row holding the items'
- * JSON joined by commas (the look-ahead row left out), how many rows were read, the page's last
- * position (the next cursor) and the first expiry among its pending items.
+ * The statement for one page of `q.limit` items, and its parameters: one row of the page's rows
+ * (q.limit + 1 of them, the look-ahead row last) folded together.
+ *
+ * - `checked` (the one asked first): the items' JSON joined by commas, and each row's key (its
+ *   created_at, 20 digits, and id) joined, both in the order the rows arrive, with no sort: the rows
+ *   come from an ordered, limited subquery, and both databases fold them in that order, but neither
+ *   promises it (SQLite: "arbitrary unless an ORDER BY argument is included"; PostgreSQL: "will
+ *   usually work"). The keys are the proof: checkedPage uses the answer only if they descend. Sorting
+ *   (the window and the ordered fold of `ordered`) was over a third of SQLite's statement.
+ * - `ordered`: the same page with its order stated (row_number, and the fold ordered by it), the
+ *   look-ahead row left out: for a page whose keys did not descend (never seen).
  */
-export function listPageSql(q: ListPageQuery, dialect: Dialect): { text: string; parameters: unknown[] } {
+export function listPageSql(
+  q: ListPageQuery,
+  dialect: Dialect,
+  form: 'checked' | 'ordered' = 'checked',
+): { text: string; parameters: unknown[] } {
   const p = new Params(dialect, q.now);
   const orgs = 'all' in q.scope ? undefined : q.scope.organizationIds;
   if (orgs && orgs.length === 0) {
     return {
-      text: 'select null as items, 0 as n, null as pending_until, null as last_created_at, null as last_id',
+      text: "select null as items, '' as keys, 0 as n, null as pending_until, null as last_created_at, null as last_id",
       parameters: [],
     };
   }
   const { with: w, rows } = rowsSql(q, p);
-  const size = dialect === 'sqlite' ? String(q.limit) : p.add(q.limit);
-  const sizeAgain = () => (dialect === 'sqlite' ? String(q.limit) : p.add(q.limit));
-  const concat =
-    dialect === 'postgres'
-      ? `string_agg(case when n <= ${size} then body end, ',' order by n)`
-      : `group_concat(case when n <= ${size} then body end, ',' order by n)`;
+  const fold = dialect === 'postgres' ? 'string_agg' : 'group_concat';
+  if (form === 'checked') {
+    return {
+      text:
+        `${w}select ${fold}(body, ',') as items, ${fold}(${pageKeySql(dialect, 'created_at', 'id')}, '') as keys, ` +
+        `count(*) as n, min(pending_until) as pending_until from (${rows}) as p`,
+      parameters: p.values,
+    };
+  }
+  const size = () => (dialect === 'sqlite' ? String(q.limit) : p.add(q.limit));
   return {
     text:
-      `${w}select ${concat} as items, count(*) as n, ` +
-      `min(case when n <= ${sizeAgain()} then pending_until end) as pending_until, ` +
-      `max(case when n = ${sizeAgain()} then created_at end) as last_created_at, ` +
-      `max(case when n = ${sizeAgain()} then id end) as last_id ` +
+      `${w}select ${fold}(case when n <= ${size()} then body end, ',' order by n) as items, count(*) as n, ` +
+      `min(case when n <= ${size()} then pending_until end) as pending_until, ` +
+      `max(case when n = ${size()} then created_at end) as last_created_at, ` +
+      `max(case when n = ${size()} then id end) as last_id ` +
       `from (select p.*, row_number() over (order by p.created_at desc, p.id desc) as n from (${rows}) as p) as w`,
     parameters: p.values,
   };
 }
 
-/** A page of items as JSON text. */
-export interface JsonPage {
-  /**
-   * the items' JSON objects, comma-separated (empty for none), their times still marks (itemJson):
-   * pageJson makes the answer of them
-   */
-  marked: string;
-  next: Cursor | null;
-  /** the first moment one of its pending items turns expired, null if none is pending */
-  pendingUntil: number | null;
-}
-
-interface PageRow {
+interface OrderedRow {
   items: string | null;
   n: number;
   pending_until: number | null;
@@ -190,15 +201,27 @@ interface PageRow {
 
 /**
  * One keyset page of `q.limit` items, newest first, as JSON text: reads one row more, so a next
- * cursor (the last item's position) is given only when another row exists.
+ * cursor (the last item's position) is given only when another row exists. The `checked` form first,
+ * the `ordered` one when its order is not shown (or when asked for: the tests compare the two).
  */
-export async function listedPage(db: Reader, q: ListPageQuery): Promise<JsonPage> {
-  const { text, parameters } = listPageSql(q, dialectOf(unbatched(db)));
-  const [row] = await fixedTextRead<PageRow>(db, text, parameters);
-  const more = row !== undefined && Number(row.n) > q.limit && row.last_id !== null;
+export async function listedPage(
+  db: Reader,
+  q: ListPageQuery,
+  form: 'checked' | 'ordered' = 'checked',
+): Promise<JsonPage> {
+  const dialect = dialectOf(unbatched(db));
+  if (form === 'checked') {
+    const checked = listPageSql(q, dialect, 'checked');
+    const [row] = await fixedTextRead<CheckedRow>(db, checked.text, checked.parameters);
+    const page = row ? checkedPage(row, q.limit) : null;
+    if (page) return page;
+  }
+  const ordered = listPageSql(q, dialect, 'ordered');
+  const [o] = await fixedTextRead<OrderedRow>(db, ordered.text, ordered.parameters);
+  const more = o !== undefined && Number(o.n) > q.limit && o.last_id !== null;
   return {
-    marked: row?.items ?? '',
-    next: more ? { createdAt: Number(row.last_created_at), id: row.last_id as string } : null,
-    pendingUntil: row?.pending_until ?? null,
+    marked: o?.items ?? '',
+    next: more ? { createdAt: Number(o.last_created_at), id: o.last_id as string } : null,
+    pendingUntil: o?.pending_until ?? null,
   };
 }
