@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isoTime } from '../../src/platform/clock.js';
+import fc from 'fast-check';
+import { isoTime, writeIsoTime } from '../../src/platform/clock.js';
 
 describe('isoTime', () => {
   it('formats exactly like Date#toISOString', () => {
@@ -31,5 +32,39 @@ describe('isoTime', () => {
   it('takes the slow path outside years 0-9999 and throws on an invalid time like Date does', () => {
     assert.equal(isoTime(253_402_300_800_000), new Date(253_402_300_800_000).toISOString());
     assert.throws(() => isoTime(Number.NaN), RangeError);
+  });
+});
+
+describe('writeIsoTime', () => {
+  const FIRST = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
+  const END = 253_402_300_800_000; // 10000-01-01T00:00:00.000Z
+
+  it("writes Date#toISOString's 24 characters in place, touching no other byte, in years 0-9999", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: FIRST, max: END - 1 }),
+          fc.constantFrom(FIRST, END - 1, 0, -1, 86_400_000),
+        ),
+        fc.integer({ min: 0, max: 8 }),
+        (ms, at) => {
+          const out = Buffer.alloc(at + 30, 0x2a);
+          assert.equal(writeIsoTime(out, at, ms), true);
+          assert.equal(
+            out.toString('latin1'),
+            `${'*'.repeat(at)}${new Date(ms).toISOString()}${'*'.repeat(6)}`,
+          );
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('writes nothing and says so outside years 0-9999 (a longer string) or for a time that is not whole', () => {
+    for (const ms of [FIRST - 1, END, 8.64e15, 1.5, Number.NaN]) {
+      const out = Buffer.alloc(24, 0x2a);
+      assert.equal(writeIsoTime(out, 0, ms), false, String(ms));
+      assert.equal(out.toString('latin1'), '*'.repeat(24));
+    }
   });
 });

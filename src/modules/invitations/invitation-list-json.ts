@@ -1,5 +1,5 @@
 import type { Dialect } from '../../db/precompiled.js';
-import { isoTime } from '../../platform/clock.js';
+import { isoTime, writeIsoTime } from '../../platform/clock.js';
 
 // Each listed invitation's JSON object as SQL the database evaluates (invitation-lists.repository.ts),
 // field for field the routes' response items, and the time marks it leaves for isoTime to fill.
@@ -165,9 +165,7 @@ export function jsonBytes(prefix: string, marked: string, suffix: string): Buffe
     for (let c = out[i] as number; i < at + WIDTH && c >= 48 && c <= 57; c = out[++i] as number)
       ms = ms * 10 + c - 48;
     if (i < at + WIDTH) continue; // not 23 digits: no mark of ours
-    const iso = isoTime(ms);
-    if (iso.length !== WIDTH) return jsonBytesBeyond9999(prefix, marked, suffix);
-    out.write(iso, at, 'latin1');
+    if (!writeIsoTime(out, at, ms)) return jsonBytesBeyond9999(prefix, marked, suffix);
   }
   return out;
 }
