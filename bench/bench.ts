@@ -27,7 +27,7 @@ import { inviteeList } from './scenarios/invitee-list.js';
 import { preview } from './scenarios/preview.js';
 import { scopedList10Orgs, scopedListSystemAdmin } from './scenarios/scoped-list.js';
 import { seedWorld } from './seed.js';
-import { benchRuntime, limitsOf, planServers, startFlags, UNREACHABLE_LIMIT } from './servers.js';
+import { benchRuntime, limitsOf, planServers, startEnv, startFlags, UNREACHABLE_LIMIT } from './servers.js';
 import { markdownTable } from './table.js';
 
 export type { BenchOptions, BenchReport, ScenarioResult };
@@ -102,6 +102,10 @@ export async function runBench(options: Partial<BenchOptions> = {}): Promise<Ben
     limits: opts.processes === undefined ? 'off' : `on, unreachable (${UNREACHABLE_LIMIT}), in Redis`,
     logLevel: 'warn',
     serverNodeFlags: startFlags().join(' ') || 'none',
+    serverStartEnv:
+      Object.entries(startEnv())
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || 'none',
   };
   opts.log(
     `admit bench: ${db.describe}; ${processes} server process${processes > 1 ? 'es' : ''}; ${opts.duration} s per scenario after ${opts.warmup} s warm-up, ${opts.connections} connections${opts.rate ? `, offered load fixed at ${opts.rate} req/s` : ''}; ` +

@@ -40,13 +40,29 @@ export function limitsOf(opts: BenchOptions): { env: Record<string, string>; des
   };
 }
 
+/** `npm start`'s command (package.json's start script), as words. */
+function startWords(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/);
+}
+
 /**
- * The Node.js flags of `npm start` (package.json's start script, e.g. the young generation's size),
- * so the benchmarked server runs as it is started in use.
+ * The Node.js flags of `npm start` (e.g. the young generation's size), so the benchmarked server
+ * runs as it is started in use.
  */
 export function startFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  return pkg.scripts.start.split(/\s+/).filter((word) => word.startsWith('--'));
+  return startWords().filter((word) => word.startsWith('--'));
+}
+
+/** The environment `npm start` sets before its command (e.g. MALLOC_ARENA_MAX), for the same reason. */
+export function startEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const word of startWords()) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
+    if (!m) break;
+    env[m[1] as string] = m[2] as string;
+  }
+  return env;
 }
 
 export interface Servers {
@@ -68,6 +84,7 @@ export async function planServers(opts: BenchOptions, db: BenchDb, count: number
   for (let i = 0; i < count; i++) ports.push(await freePort());
   const publicUrl = `http://127.0.0.1:${ports[0]}`;
   const env: Record<string, string> = {
+    ...startEnv(),
     HOST: '127.0.0.1',
     PUBLIC_URL: publicUrl,
     DATABASE_URL: db.url,
