@@ -124,35 +124,28 @@ function rowsSql(q: ListPageQuery, p: Params): { with: string; rows: string } {
       rows: `${columns(q, p)}${FROM_KEYS}`,
     };
   }
-  const limit = p.dialect === 'sqlite' ? String(read.limit) : p.add(read.limit);
-  if (p.dialect === 'sqlite') {
-    // one compound SELECT, each arm a range of its index in page order, ordered and limited as a
-    // whole: SQLite merges the arms as they stream (MERGE (UNION ALL)) and stops after limit + 1
-    // keys. Each arm limited in a subquery of its own instead made it materialize and sort them all:
-    // 10 organizations' keys took ~370 µs against ~45 µs merged (BENCHMARKS.md).
-    for (const org of orgs ?? [undefined]) {
-      for (const arm of arms) {
-        const where = org === undefined ? '' : ` and i.organization_id = ${p.add(org)}`;
-        const a = arm();
-        keyArms.push(
-          `select i.created_at, i.id from invitations i where 1 = 1${where}${a}${tail(read, p).after}`,
-        );
-      }
-    }
-    return {
-      with: `with k as (${keyArms.join(' union all ')} order by created_at desc, id desc limit ${limit}) `,
-      rows: `${columns(q, p)}${FROM_KEYS}`,
-    };
-  }
   for (const org of orgs ?? [undefined]) {
     for (const arm of arms) {
       const where = org === undefined ? '' : ` and i.organization_id = ${p.add(org)}`;
       const a = arm();
       const t = tail(read, p);
+      const range = `select i.created_at, i.id from invitations i where 1 = 1${where}${a}${t.after}`;
+      // SQLite: each arm bare, for the compound SELECT below; PostgreSQL: each range limited
       keyArms.push(
-        `select * from (select i.created_at, i.id from invitations i where 1 = 1${where}${a}${t.after}${t.order}${t.limit}) as a${keyArms.length}`,
+        p.dialect === 'sqlite' ? range : `select * from (${range}${t.order}${t.limit}) as a${keyArms.length}`,
       );
     }
+  }
+  const limit = p.dialect === 'sqlite' ? String(read.limit) : p.add(read.limit);
+  if (p.dialect === 'sqlite') {
+    // one compound SELECT, each arm a range of its index in page order, ordered and limited as a
+    // whole: SQLite merges the arms as they stream (MERGE (UNION ALL)) and stops after limit + 1
+    // keys. Each arm limited in a subquery of its own instead made it materialize and sort them all:
+    // 10 organizations' keys took ~370 µs against ~45 µs merged (BENCHMARKS.md 41).
+    return {
+      with: `with k as (${keyArms.join(' union all ')} order by created_at desc, id desc limit ${limit}) `,
+      rows: `${columns(q, p)}${FROM_KEYS}`,
+    };
   }
   return {
     with:
