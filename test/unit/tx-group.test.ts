@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { storageChecks } from '../../src/db/checks.js';
 import { createDb, type Db } from '../../src/db/create-db.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
@@ -39,6 +40,14 @@ for (const dialect of dialects()) {
         rows.map((r) => r.id),
         ids,
       );
+    });
+
+    const sqliteOnly = { skip: dialect === 'sqlite' ? false : 'temp_store is a SQLite setting' };
+    it('keeps the savepoints of a commit group in memory, not in a temporary file', sqliteOnly, async () => {
+      // each transaction of a group is a savepoint (tx.ts); its sub-journal went to a temporary file
+      // page by page before (BENCHMARKS 44). 2 = MEMORY.
+      const { rows } = await sql<{ temp_store: number }>`pragma temp_store`.execute(db.kysely);
+      assert.equal(rows[0]?.temp_store, 2);
     });
 
     // the timeout only turns the bug (a nested call waiting behind itself for ever) into a failure
