@@ -42,6 +42,15 @@ try {
       const res = await who.api.post(`/api/v1/invitations/${tokenOf(inv.url)}/accept`);
       if (res.statusCode !== 200) throw new Error(res.body);
     },
+    // the bench's accept scenario: the invitee's first request, so the user is provisioned too
+    'accept, first request': async (i) => {
+      const who = await actor(t, `f${i}@example.com`);
+      const inv = await invite(owner, org, who.email, 'member', { sendEmail: false });
+      seen.length = 0;
+      writes = 0;
+      const res = await who.api.post(`/api/v1/invitations/${tokenOf(inv.url)}/accept`);
+      if (res.statusCode !== 200) throw new Error(res.body);
+    },
     preview: async (i) => {
       const inv = await invite(owner, org, `p${i}@example.com`, 'member', { sendEmail: false });
       seen.length = 0;

@@ -54,6 +54,20 @@ export function inTransaction<T>(db: Db, fn: (trx: Executor) => Promise<T>): Pro
 }
 
 /**
+ * One write statement on its own, committed before this resolves. On PostgreSQL it runs
+ * autocommitted: one round trip, where a transaction takes three (BEGIN waits for its answer before
+ * a leading write, then the statement, then COMMIT). On SQLite it runs in the commit group, as
+ * inTransaction, sharing the group's fsync instead of paying a commit of its own. `write` must run
+ * exactly one statement (on PostgreSQL a second would commit apart from the first); anything that
+ * needs more is a transaction. Like a transaction, it does not nest.
+ */
+export function committedAlone<T>(db: Db, write: (exec: Executor) => Promise<T>): Promise<T> {
+  if (db.dialect !== 'postgres') return inTransaction(db, write);
+  if (open?.getStore()) return Promise.reject(nestedTransaction());
+  return write(db.kysely);
+}
+
+/**
  * Statements of one transaction handed over together (one write to PostgreSQL, pg-transaction.ts;
  * one after another on SQLite, in the order given): resolves with every result, in order. It waits
  * for every one to settle before it answers, even after one has failed, so no statement of the

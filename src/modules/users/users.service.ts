@@ -1,10 +1,10 @@
 import type { Db } from '../../db/create-db.js';
-import { inTransaction } from '../../db/tx.js';
+import { committedAlone } from '../../db/tx.js';
 import type { Identity } from '../../platform/auth/verifier.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Ids } from '../../platform/ids.js';
 import type { Principal } from './principal.js';
-import { findUserByIdentity, insertUserIfAbsent, updateUserProfile } from './users.repository.js';
+import { findUserByIdentity, upsertUser } from './users.repository.js';
 
 export interface UsersService {
   /** Provisions the user for a verified identity just in time, keyed by (issuer, sub); writes only on change. */
@@ -41,33 +41,18 @@ export function createUsersService(deps: {
       const fingerprint = JSON.stringify(profile);
       let id = known.get(key)?.fingerprint === fingerprint ? known.get(key)?.id : undefined;
       if (!id) {
-        // one transaction, so on SQLite it shares a group commit with the requests around it
-        // instead of paying a commit of its own (an autocommitted INSERT)
-        id = await inTransaction(db, async (trx) => {
-          let row = await findUserByIdentity(trx, identity.issuer, identity.subject);
-          if (!row) {
-            // a concurrent first request for the same identity may win the insert: then read its row
-            row =
-              (await insertUserIfAbsent(trx, {
-                id: ids.uuid(),
-                issuer: identity.issuer,
-                subject: identity.subject,
-                ...profile,
-                created_at: clock.now(),
-              })) ?? (await findUserByIdentity(trx, identity.issuer, identity.subject));
-            if (!row) throw new Error('user vanished after insert');
-          }
-          const stored = {
-            email: row.email,
-            email_verified: row.email_verified,
-            name: row.name,
-            picture: row.picture,
-          };
-          if (JSON.stringify(stored) !== fingerprint) {
-            await updateUserProfile(trx, row.id, { ...profile, updated_at: clock.now() });
-          }
-          return row.id;
-        });
+        // one statement: a new user inserted, a changed profile written, an unchanged row left
+        // alone (committedAlone: on PostgreSQL one round trip; on SQLite in the group commit)
+        id =
+          (await committedAlone(db, (exec) =>
+            upsertUser(
+              exec,
+              { id: ids.uuid(), issuer: identity.issuer, subject: identity.subject, ...profile },
+              clock.now(),
+            ),
+          )) ?? (await findUserByIdentity(db.reads, identity.issuer, identity.subject))?.id;
+        // users are never deleted: the row the upsert found is there to read
+        if (!id) throw new Error('user vanished after upsert');
         if (known.size >= CACHE_LIMIT) known.clear();
         known.set(key, { id, fingerprint });
       }
