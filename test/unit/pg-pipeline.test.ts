@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createDb, type Db } from '../../src/db/create-db.js';
 import { isUniqueViolation } from '../../src/db/errors.js';
@@ -7,6 +6,7 @@ import { migrateToLatest } from '../../src/db/migrate.js';
 import { precompiledFirst } from '../../src/db/precompiled.js';
 import { inTransaction } from '../../src/db/tx.js';
 import { freshDatabase } from '../support/db.js';
+import { writesDuring } from '../support/pg-writes.js';
 
 // PostgreSQL: statements handed over together go out in one write to the server (pipelined
 // transactions, pg-transaction.ts; the read batch, read-batch.ts), with the same outcomes as one
@@ -18,27 +18,6 @@ const uuid = (n: number) => `55555555-0000-4000-8000-${String(n).padStart(12, '0
 const orgById = precompiledFirst((db, id: string) =>
   db.selectFrom('organizations').select(['id', 'name']).where('id', '=', id),
 );
-
-/** Counts the writes to PostgreSQL's port while `run` runs. */
-async function writesDuring<T>(port: number, run: () => Promise<T>): Promise<{ writes: number; value: T }> {
-  const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-  const originals = { _write: proto._write, _writev: proto._writev };
-  let writes = 0;
-  for (const name of ['_write', '_writev'] as const) {
-    const original = originals[name];
-    proto[name] = function (this: net.Socket, ...args: unknown[]) {
-      if (this.remotePort === port) writes++;
-      return original.apply(this, args);
-    };
-  }
-  try {
-    const value = await run();
-    return { writes, value };
-  } finally {
-    proto._write = originals._write;
-    proto._writev = originals._writev;
-  }
-}
 
 describe('[postgres] pipelined statements', {
   skip: !process.env.TEST_DATABASE_URL && 'PostgreSQL only: needs TEST_DATABASE_URL',

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createDb, type Db } from '../../src/db/create-db.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
@@ -8,6 +7,7 @@ import type { Identity } from '../../src/platform/auth/verifier.js';
 import { manualClock } from '../../src/platform/clock.js';
 import { cryptoIds } from '../../src/platform/ids.js';
 import { dialects, freshDatabase } from '../support/db.js';
+import { writesDuring } from '../support/pg-writes.js';
 
 // Users are provisioned just in time by (issuer, sub) in one statement (users.repository.ts
 // upsertUser): inserted when new, their profile written when it changed, left alone otherwise. Each
@@ -111,24 +111,7 @@ describe('[postgres] a new user costs one write to the server', {
     const users = createUsersService({ db, clock: manualClock(), ids: cryptoIds, systemAdminEmails: [] });
     await users.principalFor(identity('warm')); // a prepared, warm connection
     const port = Number(new URL(process.env.TEST_DATABASE_URL ?? '').port || 5432);
-    const proto = net.Socket.prototype as unknown as Record<
-      '_write' | '_writev',
-      (...a: unknown[]) => unknown
-    >;
-    const originals = { _write: proto._write, _writev: proto._writev };
-    let writes = 0;
-    for (const name of ['_write', '_writev'] as const) {
-      const original = originals[name];
-      proto[name] = function (this: net.Socket, ...args: unknown[]) {
-        if (this.remotePort === port) writes++;
-        return original.apply(this, args);
-      };
-    }
-    try {
-      await users.principalFor(identity('counted'));
-    } finally {
-      Object.assign(proto, originals);
-    }
+    const { writes } = await writesDuring(port, () => users.principalFor(identity('counted')));
     assert.equal(writes, 1);
   });
 });
