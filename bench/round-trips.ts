@@ -31,26 +31,21 @@ const t = await createTestApp('postgres');
 try {
   const owner = await actor(t, 'owner@example.com');
   const org = await organization(owner);
+  /** An invitee accepts; counted from the accept on, the user provisioned before it or by it. */
+  const accept = async (email: string, opts: { provisioned: boolean }) => {
+    const who = await actor(t, email);
+    const inv = await invite(owner, org, who.email, 'member', { sendEmail: false });
+    if (opts.provisioned) await who.api.get(`/v1/organizations/${org}`);
+    seen.length = 0;
+    writes = 0;
+    const res = await who.api.post(`/api/v1/invitations/${tokenOf(inv.url)}/accept`);
+    if (res.statusCode !== 200) throw new Error(res.body);
+  };
   const paths: Record<string, (i: number) => Promise<unknown>> = {
     create: (i) => invite(owner, org, `c${i}@example.com`, 'member', { sendEmail: false }),
-    accept: async (i) => {
-      const who = await actor(t, `a${i}@example.com`);
-      const inv = await invite(owner, org, who.email, 'member', { sendEmail: false });
-      await who.api.get(`/v1/organizations/${org}`); // provisions the user before counting
-      seen.length = 0;
-      writes = 0;
-      const res = await who.api.post(`/api/v1/invitations/${tokenOf(inv.url)}/accept`);
-      if (res.statusCode !== 200) throw new Error(res.body);
-    },
+    accept: (i) => accept(`a${i}@example.com`, { provisioned: true }),
     // the bench's accept scenario: the invitee's first request, so the user is provisioned too
-    'accept, first request': async (i) => {
-      const who = await actor(t, `f${i}@example.com`);
-      const inv = await invite(owner, org, who.email, 'member', { sendEmail: false });
-      seen.length = 0;
-      writes = 0;
-      const res = await who.api.post(`/api/v1/invitations/${tokenOf(inv.url)}/accept`);
-      if (res.statusCode !== 200) throw new Error(res.body);
-    },
+    'accept, first request': (i) => accept(`f${i}@example.com`, { provisioned: false }),
     preview: async (i) => {
       const inv = await invite(owner, org, `p${i}@example.com`, 'member', { sendEmail: false });
       seen.length = 0;
