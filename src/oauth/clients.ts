@@ -1,9 +1,10 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/create-db.js';
 import type { OAuthClientsTable } from '../db/schema.js';
 import { inTransaction } from '../db/tx.js';
 import { sha256Hex } from '../platform/crypto.js';
 import { uuidv7 } from '../platform/ids.js';
+import { randomBytes } from '../platform/random.js';
 import { mayBeStored } from './adapter.js';
 
 // Registered OAuth2 clients (`admit clients create|list|delete`). The secret is shown once and stored

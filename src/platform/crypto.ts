@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, hkdfSync } from 'node:crypto';
+import { randomBytes } from './random.js';
 
 // Invitation tokens: `inv_` + 32 random bytes (256 bits) in base64url. Only the SHA-256 hex digest
 // is stored; the plain token exists in the create/resend response, the sealed outbox payload and

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { randomBytes } from './random.js';
 
 // Standard Webhooks signatures (https://www.standardwebhooks.com/): the signed content is
 // `${webhook-id}.${webhook-timestamp}.${body}`, HMAC-SHA256 keyed with the base64-decoded bytes after

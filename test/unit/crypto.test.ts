@@ -7,8 +7,39 @@ import {
   newInvitationToken,
   sha256Hex,
 } from '../../src/platform/crypto.js';
+import { randomBytes } from '../../src/platform/random.js';
 
 // SPEC §6: tokens are inv_ + 32 random bytes base64url; only a SHA-256 is stored; secrets sealed with AES-256-GCM.
+
+describe('pooled random bytes', () => {
+  it('never hand out the same bytes twice, across many refills of the pool', () => {
+    // 5,000 draws of 32 bytes are ~40 refills of the 4 KB pool; a draw that repeated or overlapped
+    // another (a pool not advanced, or not refilled) would repeat a 32-byte value
+    const seen = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      const b = randomBytes(32);
+      assert.equal(b.length, 32);
+      seen.add(b.toString('hex'));
+    }
+    assert.equal(seen.size, 5000);
+  });
+
+  it('are random bytes of the size asked, not zeroes from the pool, whatever the size', () => {
+    const counts = new Array<number>(256).fill(0);
+    for (const size of [1, 12, 13, 500, 512, 513, 4096, 10_000]) {
+      const b = randomBytes(size);
+      assert.equal(b.length, size);
+      for (const byte of b) counts[byte] = (counts[byte] ?? 0) + 1;
+    }
+    // 15,659 bytes: each of the 256 values expected ~61 times; a run of zeroes would show at 0
+    assert.ok(
+      counts.every((c) => c > 10 && c < 200),
+      `byte value counts ${counts.join(',')}`,
+    );
+    assert.equal(randomBytes(0).length, 0);
+    assert.throws(() => randomBytes(-1), RangeError);
+  });
+});
 
 describe('invitation tokens', () => {
   it('are inv_ + 32 random bytes in base64url, all different', () => {

@@ -1,8 +1,9 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../db/create-db.js';
 import { type Identity, profileFromClaims } from '../../platform/auth/verifier.js';
 import type { Clock } from '../../platform/clock.js';
 import { type Sealer, sha256Hex } from '../../platform/crypto.js';
+import { randomBytes } from '../../platform/random.js';
 import { deleteExpiredSessions, deleteSession, findSession, insertSession } from './sessions.repository.js';
 
 // Web sessions of the invitation page. The cookie carries 256 random bits; only their SHA-256 is
