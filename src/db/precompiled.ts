@@ -81,7 +81,10 @@ function compiled<A extends unknown[], R>(
       return Object.fromEntries(keys.map((key) => [key, mark({ arg: i, key }, `${i}-${key}`)]));
     }) as A;
     const query = build(db, ...marks).compile();
-    if (definedAt !== undefined) checkFixedSql(definedAt, query.sql, () => build(db, ...nulls(args, shapes)));
+    if (definedAt !== undefined) {
+      checkFixedSql(definedAt, query.sql, () => build(db, ...nulls(args, shapes)));
+      if (dialectOf(db) === 'sqlite') checkNoBoundPattern(definedAt, query.sql);
+    }
     // PostgreSQL: a named prepared statement, planned once per connection (pg-prepared.ts)
     if (db.getExecutor().adapter instanceof PostgresAdapter) nameStatement(query.sql);
     const slots = query.parameters.map((p): Slot => {
@@ -184,6 +187,21 @@ function checkFixedSql(name: string, sql: string, other: () => Compilable<unknow
     throw new Error(
       `precompiled ${name}: build gives other SQL for other argument values, so it cannot be ` +
         `compiled once (a branch on an argument?).\n  with placeholders: ${sql}\n  with nulls:        ${otherSql}`,
+    );
+  }
+}
+
+/**
+ * SQLite prepares a statement anew on every run when a column is matched by LIKE or GLOB against a
+ * bound pattern (its LIKE optimisation depends on the value): ~4 µs a run, the cost precompiling
+ * saves (BENCHMARKS.md, item 51). Match with `instr` (a substring) or a pattern in the SQL text.
+ */
+function checkNoBoundPattern(name: string, sql: string): void {
+  const bound = /"[^"]+"\s+(like|glob)\s+\?/i.exec(sql);
+  if (bound) {
+    throw new Error(
+      `precompiled ${name}: on SQLite, ${bound[0]} prepares the statement again on every run ` +
+        '(the LIKE optimisation depends on the bound pattern); test a substring with instr instead',
     );
   }
 }

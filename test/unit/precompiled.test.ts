@@ -36,6 +36,10 @@ const branching = precompiled(byOptionalName);
 const derived = precompiled((db: Executor, name: string) =>
   db.selectFrom('organizations').select('id').where('name', '=', name.toLowerCase()),
 );
+// SQLite would prepare this anew on every run: a column matched by LIKE against a bound pattern
+const boundLike = precompiled((db: Executor, pattern: string) =>
+  db.selectFrom('organizations').select('id').where('name', 'like', pattern),
+);
 const checksOff = storageChecks ? false : 'the storage checks are off (NODE_ENV is not test or development)';
 
 const org = (id: string, name: string, logo: string | null = null): OrganizationsTable => ({
@@ -96,6 +100,21 @@ for (const dialect of dialects()) {
         derived(db.kysely, 'Acme'),
         /precompiled query at .*build fails when its arguments are null/,
       );
+    });
+
+    it('refuses on SQLite a column matched by LIKE against a bound pattern', {
+      skip: checksOff,
+    }, async () => {
+      const run = boundLike(db.kysely, 'No such name%');
+      if (dialect === 'sqlite') {
+        await assert.rejects(
+          run,
+          /precompiled query at .*precompiled\.test\.ts:\d+.*"name" like \? prepares the statement again/,
+        );
+      } else {
+        // PostgreSQL plans a named statement once, whatever the pattern
+        assert.deepEqual(await run, []);
+      }
     });
 
     it('runs as a named prepared statement on the connection; other queries stay unnamed', {

@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
-import { precompiled, precompiledResult, type Reader, unbatched } from '../../db/precompiled.js';
-import type { EventsTable } from '../../db/schema.js';
+import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
+import { dialectOf, precompiled, precompiledResult, type Reader, unbatched } from '../../db/precompiled.js';
+import type { Database, EventsTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
 
 // The events table: written inside the transaction of each transition (one precompiled INSERT),
@@ -13,16 +13,26 @@ export async function insertEvent(db: Executor, row: EventsTable): Promise<void>
 }
 
 /**
- * The enabled endpoints of an organization subscribed to a type, inside the transition's
- * transaction. `pattern` is `%"<type>"%` against the JSON array of types (null: every type).
+ * An endpoint subscribed to a type: every type (`events` null), or `events`, a JSON array of types,
+ * holds `needle`, the type JSON-quoted (`"invitation.created"`). A plain substring test, not LIKE: on
+ * SQLite a LIKE whose pattern is a bound parameter makes the statement prepare itself anew on every
+ * run (its LIKE optimisation depends on the value), 4.3 µs where `instr` takes 0.35 (BENCHMARKS.md,
+ * item 51). The builders below branch on the dialect only, never on an argument.
  */
-export const subscribedWebhooks = precompiled((db: Executor, organizationId: string, pattern: string) =>
+function subscribed(db: Executor, needle: string) {
+  const position = dialectOf(db) === 'postgres' ? sql`strpos` : sql`instr`;
+  return (eb: ExpressionBuilder<Database, 'webhooks'>): Expression<SqlBool> =>
+    eb.or([eb('events', 'is', null), eb(sql`${position}(${eb.ref('events')}, ${needle})`, '>', 0)]);
+}
+
+/** The enabled endpoints of an organization subscribed to a type, inside the transition's transaction. */
+export const subscribedWebhooks = precompiled((db: Executor, organizationId: string, needle: string) =>
   db
     .selectFrom('webhooks')
     .select('id')
     .where('organization_id', '=', organizationId)
     .where('enabled', '=', sql.lit(1))
-    .where((eb) => eb.or([eb('events', 'is', null), eb('events', 'like', pattern)])),
+    .where(subscribed(db, needle)),
 );
 
 /**
@@ -31,14 +41,14 @@ export const subscribedWebhooks = precompiled((db: Executor, organizationId: str
  * table only, so it sees the same rows as it would after the INSERT.
  */
 export const insertEventListingWebhooks = precompiled(
-  (db: Executor, row: EventsTable, organizationId: string, pattern: string) =>
+  (db: Executor, row: EventsTable, organizationId: string, needle: string) =>
     db
       .with('recorded', (qc) => qc.insertInto('events').values(row).returning('id'))
       .selectFrom('webhooks')
       .select('id')
       .where('organization_id', '=', organizationId)
       .where('enabled', '=', sql.lit(1))
-      .where((eb) => eb.or([eb('events', 'is', null), eb('events', 'like', pattern)])),
+      .where(subscribed(db, needle)),
 );
 
 export interface EventListOptions {

@@ -33,13 +33,13 @@ export async function recordEvent(
     occurred_at: now,
     payload: JSON.stringify(record),
   };
-  const pattern = `%"${event.type}"%`;
+  const needle = JSON.stringify(event.type);
   let hooks: { id: string }[];
   if (writesInWith(trx)) {
-    hooks = await insertEventListingWebhooks(trx, row, event.organizationId, pattern);
+    hooks = await insertEventListingWebhooks(trx, row, event.organizationId, needle);
   } else {
     await insertEvent(trx, row);
-    hooks = await subscribedWebhooks(trx, event.organizationId, pattern);
+    hooks = await subscribedWebhooks(trx, event.organizationId, needle);
   }
   for (const h of hooks) {
     await enqueueWebhookDelivery(trx, { id: ids.uuid(), webhookId: h.id, eventId: record.id, now });
