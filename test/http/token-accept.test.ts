@@ -269,8 +269,52 @@ for (const dialect of dialects()) {
           created_at: t.clock.now(),
         })
         .execute();
+      // an endpoint subscribed to every event: a membership.created recorded would queue a delivery
+      const hookId = crypto.randomUUID();
+      await t.rt.db.kysely
+        .insertInto('webhooks')
+        .values({
+          id: hookId,
+          organization_id: org,
+          url: 'https://hooks.example/all',
+          description: null,
+          events: null,
+          enabled: 0,
+          disabled_reason: null,
+          secret_sealed: 'unused',
+          previous_secret_sealed: null,
+          previous_secret_until: null,
+          failing_since: null,
+          created_at: t.clock.now(),
+          updated_at: t.clock.now(),
+        })
+        .execute();
+      // enabled only now, so no event before this accept queued anything to it
+      await t.rt.db.kysely.updateTable('webhooks').set({ enabled: 1 }).where('id', '=', hookId).execute();
       const res = await ivy.api.post(`/api/v1/invitations/${inv.token}/accept`);
       assert.equal(res.statusCode, 200, res.body);
+      // the accept is announced; no membership was created, so none is announced or delivered
+      const announced = await t.rt.db.kysely
+        .selectFrom('events')
+        .select(['id', 'type'])
+        .where('organization_id', '=', org)
+        .where('payload', 'like', `%${ivyId}%`)
+        .execute();
+      assert.deepEqual(
+        announced.map((e) => e.type),
+        ['invitation.accepted'],
+      );
+      const queued = await t.rt.db.kysely
+        .selectFrom('outbox')
+        .select('event_id')
+        .where('webhook_id', '=', hookId)
+        .execute();
+      assert.deepEqual(
+        queued.map((q) => q.event_id),
+        announced.map((e) => e.id),
+      );
+      await t.rt.db.kysely.deleteFrom('outbox').where('webhook_id', '=', hookId).execute();
+      await t.rt.db.kysely.deleteFrom('webhooks').where('id', '=', hookId).execute();
       assert.deepEqual(res.json().data.membership, {
         organization_id: org,
         workspace_id: null,

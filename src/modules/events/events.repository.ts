@@ -51,6 +51,59 @@ export const insertEventListingWebhooks = precompiled(
       .where(subscribed(db, needle)),
 );
 
+/**
+ * An event recorded only if the membership `membershipId` exists: the membership INSERT before it in
+ * the same transaction (ON CONFLICT DO NOTHING) decides, so the event can go out in the same batch
+ * as that INSERT instead of after its answer (`together`, tx.ts).
+ */
+function eventIfMembership(db: Executor, row: EventsTable, membershipId: string) {
+  return db
+    .insertInto('events')
+    .columns(['id', 'organization_id', 'type', 'occurred_at', 'payload'])
+    .expression(
+      db
+        .selectNoFrom((eb) => [
+          eb.val(row.id).as('id'),
+          eb.val(row.organization_id).as('organization_id'),
+          eb.val(row.type).as('type'),
+          eb.val(row.occurred_at).as('occurred_at'),
+          eb.val(row.payload).as('payload'),
+        ])
+        .where(({ exists, selectFrom }) =>
+          exists(selectFrom('memberships').select(sql.lit(1).as('one')).where('id', '=', membershipId)),
+        ),
+    );
+}
+
+export const insertEventIfMembership = precompiledResult(eventIfMembership);
+
+/** The endpoints subscribed to an event, if that event was recorded (after insertEventIfMembership). */
+export const subscribedWebhooksIfRecorded = precompiled(
+  (db: Executor, organizationId: string, needle: string, eventId: string) =>
+    db
+      .selectFrom('webhooks')
+      .select('id')
+      .where('organization_id', '=', organizationId)
+      .where('enabled', '=', sql.lit(1))
+      .where(subscribed(db, needle))
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('events').select(sql.lit(1).as('one')).where('id', '=', eventId)),
+      ),
+);
+
+/** insertEventIfMembership and the lookup of its endpoints (none if it was not recorded) in one statement. */
+export const insertEventIfMembershipListingWebhooks = precompiled(
+  (db: Executor, row: EventsTable, membershipId: string, organizationId: string, needle: string) =>
+    db
+      .with('recorded', () => eventIfMembership(db, row, membershipId).returning('id'))
+      .selectFrom('webhooks')
+      .select('id')
+      .where('organization_id', '=', organizationId)
+      .where('enabled', '=', sql.lit(1))
+      .where(subscribed(db, needle))
+      .where(({ exists, selectFrom }) => exists(selectFrom('recorded').select('id'))),
+);
+
 export interface EventListOptions {
   types: readonly string[];
   after?: number;

@@ -117,11 +117,13 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         ...(tokenHash !== undefined ? { tokenHash } : {}),
       });
       if (!won) return lostRace(trx, target.id, now, tokenHash);
-      // independent writes, handed over together (one write to PostgreSQL) and run in this order
+      // independent writes, handed over together (one write to PostgreSQL) and run in this order;
+      // membership.created is recorded only if this accept's membership INSERT inserted the row
+      const membershipId = ids.uuid();
       const [, joined] = await together([
         announce(trx, 'invitation.accepted', principal, target, won, now),
         insertMembership(trx, {
-          id: ids.uuid(),
+          id: membershipId,
           organization_id: target.organization_id,
           user_id: principal.userId,
           role_id: target.role_id,
@@ -139,6 +141,26 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
             })
           : undefined,
         cancelUndelivered(trx, target.id),
+        recordEvent(
+          trx,
+          ids,
+          now,
+          {
+            type: 'membership.created',
+            organizationId: target.organization_id,
+            actor: actorOf(principal),
+            data: {
+              membership: memberShape({
+                userId: principal.userId,
+                email: principal.email,
+                name: principal.name,
+                role: target.role_key,
+                joinedAt: now,
+              }),
+            },
+          },
+          membershipId,
+        ),
       ]);
       // a member by another path keeps the role they have: then it is read, else it is the invitation's
       let role = target.role_key;
@@ -146,21 +168,6 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         const membership = await findMembershipWithRole(trx, target.organization_id, principal.userId);
         if (!membership) throw new Error('membership missing after accept');
         role = membership.role_key;
-      } else {
-        await recordEvent(trx, ids, now, {
-          type: 'membership.created',
-          organizationId: target.organization_id,
-          actor: actorOf(principal),
-          data: {
-            membership: memberShape({
-              userId: principal.userId,
-              email: principal.email,
-              name: principal.name,
-              role,
-              joinedAt: now,
-            }),
-          },
-        });
       }
       return {
         organizationId: target.organization_id,
