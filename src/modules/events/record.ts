@@ -20,7 +20,8 @@ import {
  * INSERT and an index-only lookup), one round trip on PostgreSQL. Returns how many deliveries were queued.
  *
  * `ifMembership`: only if that membership exists when the INSERT runs, as decided by a membership
- * INSERT handed over just before it (`together`, tx.ts); nothing is recorded or queued otherwise.
+ * INSERT handed over just before it (`together`, tx.ts); nothing is recorded or queued otherwise
+ * (the id returned is then the one the event would have had, and deliveries 0).
  */
 export async function recordEvent(
   trx: Executor,
