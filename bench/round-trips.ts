@@ -2,10 +2,10 @@
 // many writes to PostgreSQL's socket they go out (the round trips: pipelined statements share one),
 // on a fresh database through the real composition. `node --import tsx bench/round-trips.ts`
 // with TEST_DATABASE_URL set. Each path runs a few times after a warm-up; the last run's statements print.
-import net from 'node:net';
 import pg from 'pg';
 import { createTestApp } from '../test/support/app.js';
 import { actor, invite, organization, tokenOf } from '../test/support/fixtures.js';
+import { writesDuring } from '../test/support/pg-writes.js';
 
 const seen: string[] = [];
 const original = pg.Client.prototype.query;
@@ -16,48 +16,39 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   return (original as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof pg.Client.prototype.query;
 
-let writes = 0;
 const pgPort = Number(new URL(process.env.TEST_DATABASE_URL ?? 'postgres://x').port || 5432);
-const socket = net.Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-for (const name of ['_write', '_writev'] as const) {
-  const original = socket[name];
-  socket[name] = function (this: net.Socket, ...args: unknown[]) {
-    if (this.remotePort === pgPort) writes++;
-    return original.apply(this, args);
-  };
-}
 
 const t = await createTestApp('postgres');
 try {
   const owner = await actor(t, 'owner@example.com');
   const org = await organization(owner);
-  /** An invitee accepts; counted from the accept on, the user provisioned before it or by it. */
+  /** An invitee's accept, counted alone: the user provisioned before it, or by it. */
   const accept = async (email: string, opts: { provisioned: boolean }) => {
     const who = await actor(t, email);
     const inv = await invite(owner, org, who.email, 'member', { sendEmail: false });
     if (opts.provisioned) await who.api.get(`/v1/organizations/${org}`);
-    seen.length = 0;
-    writes = 0;
-    const res = await who.api.post(`/api/v1/invitations/${tokenOf(inv.url)}/accept`);
-    if (res.statusCode !== 200) throw new Error(res.body);
+    return async () => {
+      const res = await who.api.post(`/api/v1/invitations/${tokenOf(inv.url)}/accept`);
+      if (res.statusCode !== 200) throw new Error(res.body);
+    };
   };
-  const paths: Record<string, (i: number) => Promise<unknown>> = {
-    create: (i) => invite(owner, org, `c${i}@example.com`, 'member', { sendEmail: false }),
+  // each path sets up, then gives the operation whose statements and writes are counted
+  const paths: Record<string, (i: number) => Promise<() => Promise<unknown>>> = {
+    create: async (i) => () => invite(owner, org, `c${i}@example.com`, 'member', { sendEmail: false }),
     accept: (i) => accept(`a${i}@example.com`, { provisioned: true }),
     // the bench's accept scenario: the invitee's first request, so the user is provisioned too
     'accept, first request': (i) => accept(`f${i}@example.com`, { provisioned: false }),
     preview: async (i) => {
       const inv = await invite(owner, org, `p${i}@example.com`, 'member', { sendEmail: false });
-      seen.length = 0;
-      writes = 0;
-      await owner.api.get(`/api/v1/invitations/${tokenOf(inv.url)}`);
+      return () => owner.api.get(`/api/v1/invitations/${tokenOf(inv.url)}`);
     },
   };
   for (const [name, run] of Object.entries(paths)) {
+    let writes = 0;
     for (let i = 0; i < 3; i++) {
+      const operation = await run(i);
       seen.length = 0;
-      writes = 0;
-      await run(i);
+      writes = (await writesDuring(pgPort, operation)).writes;
     }
     console.log(`\n${name}: ${seen.length} statements in ${writes} writes`);
     for (const s of seen) console.log(`  ${s}`);
