@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { batcher, type Outcome } from './batcher.js';
 import { storageChecks } from './checks.js';
 import type { Db } from './create-db.js';
-import { pipelinedTransactionsOf } from './pg-transaction.js';
+import { COMMIT_WITH, isPipelinedTransaction, pipelinedTransactionsOf } from './pg-transaction.js';
 import type { Database } from './schema.js';
 
 /** A handle a repository function runs on: the database or a transaction in progress. */
@@ -92,6 +92,24 @@ export async function together<const T extends readonly unknown[]>(
   return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as {
     -readonly [K in keyof T]: Awaited<T[K]>;
   };
+}
+
+/**
+ * The transaction's last statements, handed over together, and its COMMIT with them: on PostgreSQL
+ * the COMMIT goes out in the same write (pg-transaction.ts), one round trip fewer than committing
+ * after their answers; on SQLite this is `together`, and the group commits as always. Resolves with
+ * every result once the COMMIT has answered (or, on SQLite, once they have run); throws as
+ * `together` does, or COMMIT's error. Use it where nothing the function does afterwards depends on
+ * their answers to decide whether to commit: it may still shape what it returns, but runs no other
+ * statement in the transaction (on PostgreSQL one is refused: the transaction has ended).
+ */
+export async function commitWith<const T extends readonly unknown[]>(
+  trx: Executor,
+  statements: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  if (!isPipelinedTransaction(trx)) return together(statements);
+  const [results] = await together([together(statements), trx.executeQuery(COMMIT_WITH)]);
+  return results;
 }
 
 // ---- after commit ---------------------------------------------------------------------------------

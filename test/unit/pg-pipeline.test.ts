@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { createDb, type Db } from '../../src/db/create-db.js';
 import { isUniqueViolation } from '../../src/db/errors.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { precompiledFirst } from '../../src/db/precompiled.js';
-import { inTransaction } from '../../src/db/tx.js';
+import { commitWith, inTransaction } from '../../src/db/tx.js';
 import { freshDatabase } from '../support/db.js';
 import { writesDuring } from '../support/pg-writes.js';
 
@@ -106,6 +107,71 @@ describe('[postgres] pipelined statements', {
     for (const n of [21, 22]) assert.equal(await orgById(db.kysely, uuid(n)), undefined);
     // the connection is usable afterwards (rolled back, not left inside the failed transaction)
     await Promise.all(Array.from({ length: 12 }, () => inTransaction(db, (trx) => orgById(trx, uuid(20)))));
+  });
+
+  it('sends the last statements handed to commitWith with the COMMIT: two writes in all', async () => {
+    await db.kysely
+      .insertInto('organizations')
+      .values(org(uuid(40)))
+      .execute();
+    const { writes } = await writesDuring(port, () =>
+      inTransaction(db, async (trx) => {
+        await orgById(trx, uuid(40));
+        await commitWith(
+          trx,
+          [41, 42].map((n) =>
+            trx
+              .insertInto('organizations')
+              .values(org(uuid(n)))
+              .execute(),
+          ),
+        );
+      }),
+    );
+    assert.equal(writes, 2, 'BEGIN+SELECT, then the two INSERTs with COMMIT');
+    for (const n of [41, 42]) assert.equal((await orgById(db.kysely, uuid(n)))?.id, uuid(n));
+  });
+
+  it("refuses a statement after commitWith's COMMIT: it never runs outside the transaction", async () => {
+    const err = await inTransaction(db, async (trx) => {
+      await commitWith(trx, [
+        trx
+          .insertInto('organizations')
+          .values(org(uuid(50)))
+          .execute(),
+      ]);
+      await trx
+        .insertInto('organizations')
+        .values(org(uuid(51)))
+        .execute();
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.match(String(err), /already ended/);
+    assert.equal((await orgById(db.kysely, uuid(50)))?.id, uuid(50), 'committed with commitWith');
+    assert.equal(await orgById(db.kysely, uuid(51)), undefined, 'refused, not autocommitted');
+  });
+
+  it("fails with COMMIT's own error when the COMMIT sent by commitWith fails, and keeps nothing", async () => {
+    // a constraint checked at COMMIT: the statements succeed, the COMMIT does not
+    await sql`create table deferred_pair (n int, constraint deferred_pair_n unique (n) deferrable initially deferred)`.execute(
+      db.kysely,
+    );
+    const err = await inTransaction(db, (trx) =>
+      commitWith(trx, [
+        sql`insert into deferred_pair values (1)`.execute(trx),
+        sql`insert into deferred_pair values (1)`.execute(trx),
+      ]),
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(isUniqueViolation(err), `COMMIT's unique violation: ${String(err)}`);
+    const { rows } = await sql<{ n: number }>`select n from deferred_pair`.execute(db.kysely);
+    assert.equal(rows.length, 0);
+    // the connection is usable afterwards
+    await Promise.all(Array.from({ length: 12 }, () => inTransaction(db, (trx) => orgById(trx, uuid(40)))));
   });
 
   it('sends the precompiled reads asked in one turn in one write, each answered with its own row', async () => {

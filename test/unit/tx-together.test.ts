@@ -3,12 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import { createDb, type Db } from '../../src/db/create-db.js';
 import { isUniqueViolation } from '../../src/db/errors.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { type Executor, inTransaction, together } from '../../src/db/tx.js';
+import { commitWith, type Executor, inTransaction, together } from '../../src/db/tx.js';
 import { dialects, freshDatabase } from '../support/db.js';
 
 // Statements handed over together inside a transaction (create, accept, the outbox's settlements):
 // a failure among them leaves nothing written, including a statement that was waiting on another
-// one of them when the failure came (a webhook delivery after its event), on both databases.
+// one of them when the failure came (a webhook delivery after its event), on both databases. The
+// transaction's last statements with its COMMIT (commitWith) keep the same outcomes.
 
 const silent = { error: () => undefined };
 const uuid = (n: number) => `66666666-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -65,6 +66,27 @@ for (const dialect of dialects()) {
       assert.equal(await stored([10, 11, 12, 13]), 0, 'nothing of the failed transaction is stored');
       assert.equal(await stored([20, 21, 22]), 3);
       assert.ok(waitedRan, 'the waiting statement was handed over, and refused or rolled back');
+    });
+
+    it('commits the last statements with the transaction, and nothing of it when one fails', async () => {
+      const results = await inTransaction(db, async (trx) => {
+        await insert(trx, 30);
+        return commitWith(trx, [insert(trx, 31).then(() => 'a'), Promise.resolve('b')]);
+      });
+      assert.deepEqual(results, ['a', 'b']);
+      assert.equal(await stored([30, 31]), 2);
+
+      const err = await inTransaction(db, async (trx) => {
+        await insert(trx, 32);
+        return commitWith(trx, [insert(trx, 33), insert(trx, 1), insert(trx, 34)]);
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(isUniqueViolation(err), `the duplicate's own error: ${String(err)}`);
+      assert.equal(await stored([32, 33, 34]), 0, 'nothing of the failed transaction is stored');
+      await Promise.all([35, 36].map((n) => inTransaction(db, (trx) => insert(trx, n))));
+      assert.equal(await stored([35, 36]), 2);
     });
   });
 }

@@ -1,7 +1,15 @@
 import { type Expression, type ExpressionBuilder, type SqlBool, sql } from 'kysely';
-import { dialectOf, precompiled, precompiledResult, type Reader, unbatched } from '../../db/precompiled.js';
+import {
+  dialectOf,
+  precompiled,
+  precompiledFirst,
+  precompiledResult,
+  type Reader,
+  unbatched,
+} from '../../db/precompiled.js';
 import type { Database, EventsTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
+import { webhookDeliveriesOf } from '../outbox/outbox.repository.js';
 
 // The events table: written inside the transaction of each transition (one precompiled INSERT),
 // read by the audit log and the webhook channel, deleted by the retention sweep.
@@ -39,17 +47,24 @@ export const subscribedWebhooks = precompiled((db: Executor, organizationId: str
 );
 
 /**
- * Where writes run inside WITH (PostgreSQL): the event's INSERT and the lookup of the endpoints
- * subscribed to it in one statement, one round trip instead of two. The lookup reads the webhooks
- * table only, so it sees the same rows as it would after the INSERT.
+ * Where writes run inside WITH (PostgreSQL): the event's INSERT and its deliveries, one per enabled
+ * endpoint subscribed to it (webhookDeliveriesOf), in one statement that answers how many it queued.
+ * Nothing waits for its answer before the next statement, or the COMMIT (`commitWith`, db/tx.ts).
  */
-export const insertEventListingWebhooks = precompiled(
+export const insertEventQueuingDeliveries = precompiledFirst(
   (db: Executor, row: EventsTable, organizationId: string, needle: string) =>
     db
       .with('recorded', (qc) => qc.insertInto('events').values(row).returning('id'))
-      .selectFrom('webhooks')
-      .select('id')
-      .where(subscribed(db, organizationId, needle)),
+      .with('queued', () =>
+        webhookDeliveriesOf(
+          db,
+          db.selectFrom('webhooks').where(subscribed(db, organizationId, needle)),
+          row.id,
+          row.occurred_at,
+        ).returning('id'),
+      )
+      .selectFrom('queued')
+      .select((eb) => eb.fn.countAll<string>().as('deliveries')),
 );
 
 /**
@@ -90,15 +105,25 @@ export const subscribedWebhooksIfRecorded = precompiled(
       ),
 );
 
-/** insertEventIfMembership and the lookup of its endpoints (none if it was not recorded) in one statement. */
-export const insertEventIfMembershipListingWebhooks = precompiled(
+/** insertEventIfMembership and its deliveries (none if it was not recorded) in one statement, as insertEventQueuingDeliveries. */
+export const insertEventIfMembershipQueuingDeliveries = precompiledFirst(
   (db: Executor, row: EventsTable, membershipId: string, organizationId: string, needle: string) =>
     db
       .with('recorded', () => eventIfMembership(db, row, membershipId).returning('id'))
-      .selectFrom('webhooks')
-      .select('id')
-      .where(subscribed(db, organizationId, needle))
-      .where(({ exists, selectFrom }) => exists(selectFrom('recorded').select('id'))),
+      .with('queued', () =>
+        webhookDeliveriesOf(
+          db,
+          db
+            .selectFrom('webhooks')
+            .where(subscribed(db, organizationId, needle))
+            // the CTE above: this builder does not know it
+            .where(sql<SqlBool>`exists (select 1 from "recorded")`),
+          row.id,
+          row.occurred_at,
+        ).returning('id'),
+      )
+      .selectFrom('queued')
+      .select((eb) => eb.fn.countAll<string>().as('deliveries')),
 );
 
 export interface EventListOptions {

@@ -2,13 +2,13 @@ import { writesInWith } from '../../db/precompiled.js';
 import type { Executor } from '../../db/tx.js';
 import { isoTime } from '../../platform/clock.js';
 import type { Ids } from '../../platform/ids.js';
-import { enqueueWebhookDelivery } from '../outbox/outbox.repository.js';
+import { enqueueWebhookDelivery, notifyDeliveriesQueued } from '../outbox/outbox.repository.js';
 import type { EventRecord, NewEvent } from './event.model.js';
 import {
   insertEvent,
   insertEventIfMembership,
-  insertEventIfMembershipListingWebhooks,
-  insertEventListingWebhooks,
+  insertEventIfMembershipQueuingDeliveries,
+  insertEventQueuingDeliveries,
   subscribedWebhooks,
   subscribedWebhooksIfRecorded,
 } from './events.repository.js';
@@ -46,17 +46,22 @@ export async function recordEvent(
     payload: JSON.stringify(record),
   };
   const needle = JSON.stringify(event.type);
-  let hooks: { id: string }[];
   const org = event.organizationId;
+  if (writesInWith(trx)) {
+    // PostgreSQL: the event and its deliveries in one statement, so the transaction may commit
+    // without waiting for its answer (commitWith, db/tx.ts)
+    const queued =
+      ifMembership !== undefined
+        ? await insertEventIfMembershipQueuingDeliveries(trx, row, ifMembership, org, needle)
+        : await insertEventQueuingDeliveries(trx, row, org, needle);
+    const deliveries = Number(queued?.deliveries ?? 0);
+    if (deliveries > 0) notifyDeliveriesQueued(trx);
+    return { id: record.id, deliveries };
+  }
+  let hooks: { id: string }[];
   if (ifMembership !== undefined) {
-    if (writesInWith(trx)) {
-      hooks = await insertEventIfMembershipListingWebhooks(trx, row, ifMembership, org, needle);
-    } else {
-      await insertEventIfMembership(trx, row, ifMembership);
-      hooks = await subscribedWebhooksIfRecorded(trx, org, needle, row.id);
-    }
-  } else if (writesInWith(trx)) {
-    hooks = await insertEventListingWebhooks(trx, row, org, needle);
+    await insertEventIfMembership(trx, row, ifMembership);
+    hooks = await subscribedWebhooksIfRecorded(trx, org, needle, row.id);
   } else {
     await insertEvent(trx, row);
     hooks = await subscribedWebhooks(trx, org, needle);

@@ -1,6 +1,6 @@
 import type { Limit } from '../../config.js';
 import type { Db } from '../../db/create-db.js';
-import { type Executor, inTransaction, together } from '../../db/tx.js';
+import { commitWith, type Executor, inTransaction } from '../../db/tx.js';
 import { AppError, commonErrors } from '../../errors.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Counters } from '../../platform/counters.js';
@@ -157,10 +157,11 @@ export function createInvitationsService(deps: InvitationsDeps) {
               await expirePredecessor(trx, ids, organizationId, pendingId, now);
             }
             if (conflicts?.member_id) throw invitationErrors.alreadyMember();
-            // independent writes, handed over together (one write to PostgreSQL) and run in this
-            // order: the outbox row's foreign key needs the invitation before it. An idempotent
-            // request's stored answer commits with the invitation and its mail.
-            await together([
+            // independent writes, handed over together and run in this order, the last of the
+            // transaction (one write to PostgreSQL, its COMMIT with them): the outbox row's foreign
+            // key needs the invitation before it. An idempotent request's stored answer commits
+            // with the invitation and its mail.
+            await commitWith(trx, [
               insertInvitation(trx, row),
               invitationEvent(trx, ids, 'invitation.created', principal, created, now),
               sendEmail ? enqueue(trx, id, email, token, now) : undefined,

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/create-db.js';
 import type { Reader } from '../../db/precompiled.js';
-import { type Executor, inTransaction, together } from '../../db/tx.js';
+import { commitWith, type Executor, inTransaction } from '../../db/tx.js';
 import type { Clock } from '../../platform/clock.js';
 import { looksLikeInvitationToken, sha256Hex } from '../../platform/crypto.js';
 import type { Ids } from '../../platform/ids.js';
@@ -111,16 +111,17 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
     tokenHash?: string,
   ): Promise<AcceptedMembership> {
     const now = clock.now();
-    return inTransaction(db, async (trx) => {
+    const joined = await inTransaction(db, async (trx) => {
       const won = await transition(trx, target.id, 'accepted', principal.userId, now, {
         requireUnexpired: true,
         ...(tokenHash !== undefined ? { tokenHash } : {}),
       });
       if (!won) return lostRace(trx, target.id, now, tokenHash);
-      // independent writes, handed over together (one write to PostgreSQL) and run in this order;
-      // membership.created is recorded only if this accept's membership INSERT inserted the row
+      // independent writes, handed over together and run in this order, the last of the transaction
+      // (one write to PostgreSQL, its COMMIT with them); membership.created is recorded only if
+      // this accept's membership INSERT inserted the row
       const membershipId = ids.uuid();
-      const [, joined] = await together([
+      const [, inserted] = await commitWith(trx, [
         announce(trx, 'invitation.accepted', principal, target, won, now),
         insertMembership(trx, {
           id: membershipId,
@@ -162,20 +163,22 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
           membershipId,
         ),
       ]);
-      // a member by another path keeps the role they have: then it is read, else it is the invitation's
-      let role = target.role_key;
-      if (!joined) {
-        const membership = await findMembershipWithRole(trx, target.organization_id, principal.userId);
-        if (!membership) throw new Error('membership missing after accept');
-        role = membership.role_key;
-      }
-      return {
-        organizationId: target.organization_id,
-        workspaceId: target.workspace_id,
-        userId: principal.userId,
-        role,
-      };
+      return inserted;
     });
+    // a member by another path keeps the role they have: then it is read (committed, so from any
+    // connection), else it is the invitation's
+    let role = target.role_key;
+    if (!joined) {
+      const membership = await findMembershipWithRole(db.reads, target.organization_id, principal.userId);
+      if (!membership) throw new Error('membership missing after accept');
+      role = membership.role_key;
+    }
+    return {
+      organizationId: target.organization_id,
+      workspaceId: target.workspace_id,
+      userId: principal.userId,
+      role,
+    };
   }
 
   async function declineTarget(principal: Principal, target: Target, tokenHash?: string): Promise<void> {

@@ -1,6 +1,6 @@
-import { type Insertable, sql } from 'kysely';
+import { type Insertable, type SelectQueryBuilder, sql } from 'kysely';
 import { precompiled, precompiledResult } from '../../db/precompiled.js';
-import type { OutboxStatus, OutboxTable } from '../../db/schema.js';
+import type { Database, OutboxStatus, OutboxTable } from '../../db/schema.js';
 import { type Executor, notifyOnCommit } from '../../db/tx.js';
 
 // The outbox table, and nothing else: services write intents (enqueue, cancel) inside their own
@@ -264,6 +264,59 @@ export const WEBHOOK = 'webhook';
 const insertWebhookRow = precompiledResult((db: Executor, row: Insertable<OutboxTable>) =>
   db.insertInto('outbox').values(row),
 );
+
+/**
+ * Where writes run inside WITH (PostgreSQL): one delivery of the event per endpoint `endpoints`
+ * selects, written by the statement that records the event (events.repository.ts), so an event and
+ * its deliveries take one statement and need no answer in between (`commitWith`, db/tx.ts). How many
+ * endpoints match is known only as the statement runs, so the database makes the rows' ids
+ * (`gen_random_uuid`); each row's Message-ID is its id, as in enqueueWebhookDelivery.
+ */
+export function webhookDeliveriesOf(
+  db: Executor,
+  endpoints: SelectQueryBuilder<Database, 'webhooks', object>,
+  eventId: string,
+  now: number,
+) {
+  const made = endpoints.select(['webhooks.id as endpoint', sql<string>`gen_random_uuid()::text`.as('id')]);
+  return db
+    .insertInto('outbox')
+    .columns([
+      'id',
+      'invitation_id',
+      'kind',
+      'recipient',
+      'status',
+      'attempts',
+      'next_attempt_at',
+      'message_id',
+      'created_at',
+      'webhook_id',
+      'event_id',
+    ])
+    .expression(
+      db
+        .selectFrom(made.as('made'))
+        .select((eb) => [
+          'made.id',
+          sql.lit(null).as('invitation_id'),
+          sql.lit(WEBHOOK).as('kind'),
+          'made.endpoint as recipient',
+          sql.lit('queued').as('status'),
+          sql.lit(0).as('attempts'),
+          eb.val(now).as('next_attempt_at'),
+          'made.id as message_id',
+          eb.val(now).as('created_at'),
+          'made.endpoint as webhook_id',
+          eb.val(eventId).as('event_id'),
+        ]),
+    );
+}
+
+/** After webhookDeliveriesOf queued rows in this transaction: the dispatcher is woken once it commits. */
+export function notifyDeliveriesQueued(trx: Executor): void {
+  notifyOnCommit(trx, OUTBOX_QUEUED);
+}
 
 /** One delivery of an event to an endpoint; `webhook-id` is the event id on every attempt and replay. */
 export async function enqueueWebhookDelivery(
