@@ -2,7 +2,7 @@
 // latencies measured here to the microsecond, the server's CPU and peak RSS meanwhile.
 import autocannon, { type AutocannonRequest, type AutocannonResult, type Instance } from 'autocannon';
 import type { BenchOptions, ScenarioResult } from './options.js';
-import { cpuSeconds, rssSampler } from './proc-stats.js';
+import { cpuSeconds, postgresCpuSeconds, rssSampler } from './proc-stats.js';
 import type { Load } from './scenario.js';
 
 /** A process under load: its base URL and pid (for its CPU time and memory). */
@@ -134,13 +134,16 @@ async function measure(target: Targets, load: Load, seconds: number, opts: Bench
   const servers = all(target);
   const rss = servers.map((s) => rssSampler(s.pid));
   const serverCpu = () => servers.reduce((sum, s) => sum + cpuSeconds(s.pid), 0);
+  const databaseCpu = opts.db === 'postgres' ? postgresCpuSeconds : () => 0;
   const serverCpu0 = serverCpu();
+  const databaseCpu0 = databaseCpu();
   const clientCpu0 = process.cpuUsage();
   const d = await drive(urls(target), load, seconds, opts.connections, opts.rate);
   const clientCpu = process.cpuUsage(clientCpu0);
   return {
     ...d,
     serverCpu: serverCpu() - serverCpu0,
+    databaseCpu: databaseCpu() - databaseCpu0,
     clientCpu: (clientCpu.user + clientCpu.system) / 1e6,
     rssMb: Math.max(...rss.map((r) => r.stop())),
   };
@@ -170,6 +173,7 @@ function resultOf(name: string, parts: Measured[], opts: BenchOptions): Scenario
     serverCpuUs: perRequest(sum((m) => m.serverCpu)),
     clientCpuUs: perRequest(sum((m) => m.clientCpu)),
   };
+  if (opts.db === 'postgres') out.databaseCpuUs = perRequest(sum((m) => m.databaseCpu));
   if (parts.some((m) => m.sentinels > 0))
     out.note = `pool exhausted after ${elapsed.toFixed(1)} s; rate over that time`;
   const samples = parts.flatMap((m) => m.samples);

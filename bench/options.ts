@@ -75,6 +75,8 @@ export interface ScenarioResult {
   /** CPU time (user + system) per counted request, in µs: the server's process, and this (client) process */
   serverCpuUs?: number;
   clientCpuUs?: number;
+  /** PostgreSQL runs: the CPU time of the machine's PostgreSQL processes per counted request, in µs */
+  databaseCpuUs?: number;
   note?: string;
 }
 

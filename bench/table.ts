@@ -16,6 +16,8 @@ export function markdownTable(results: ScenarioResult[]): string {
   };
   const read = ceiling('ceiling-fastify');
   const write = ceiling('ceiling-commit');
+  // PostgreSQL runs say what the database's processes spent per request too (measure.ts)
+  const postgres = results.some((r) => r.databaseCpuUs !== undefined);
   const smallOf = new Map(ADMIN_PAIRS.map((p) => [p.big as string, by.get(p.small)]));
   const ratio = (r: ScenarioResult): string => {
     if (r.scenario.startsWith('ceiling')) {
@@ -29,15 +31,15 @@ export function markdownTable(results: ScenarioResult[]): string {
     return base ? `${(r.reqPerSec / base).toFixed(2)} of ${name}` : 'n/a';
   };
   const lines = [
-    '| scenario | req/s | p50 ms | p99 ms | non-2xx | errors | bad bodies | server RSS MB | server CPU µs/req | ratio |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| scenario | req/s | p50 ms | p99 ms | non-2xx | errors | bad bodies | server RSS MB | server CPU µs/req |${postgres ? ' PostgreSQL CPU µs/req |' : ''} ratio |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${postgres ? ' ---: |' : ''} --- |`,
   ];
   for (const r of results) {
     let ratioText = ratio(r);
     const small = smallOf.get(r.scenario);
     if (small && small.p99Ms > 0) ratioText += `; p99 ${(r.p99Ms / small.p99Ms).toFixed(2)}× the 1k case`;
     lines.push(
-      `| ${r.scenario} | ${fmt(r.reqPerSec)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.non2xx + r.wrongStatus} | ${r.errors} | ${r.badBodies}/${r.checked} | ${r.rssMb} | ${r.serverCpuUs ?? '—'} | ${ratioText} |`,
+      `| ${r.scenario} | ${fmt(r.reqPerSec)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.non2xx + r.wrongStatus} | ${r.errors} | ${r.badBodies}/${r.checked} | ${r.rssMb} | ${r.serverCpuUs ?? '—'} |${postgres ? ` ${r.databaseCpuUs ?? '—'} |` : ''} ${ratioText} |`,
     );
   }
   return lines.join('\n');

@@ -55,6 +55,14 @@ for (const dialect of dialects()) {
             key in (JSON.parse(lines[report.results.indexOf(r)] ?? '{}') as object),
             `${key} missing`,
           );
+        // on PostgreSQL the database's own CPU per request is measured too, and only there
+        if (
+          dialect === 'postgres' &&
+          r.scenario !== 'ceiling-fastify' &&
+          r.scenario !== 'ceiling-fastify (end)'
+        )
+          assert.ok(typeof r.databaseCpuUs === 'number' && r.databaseCpuUs > 0, `database CPU: ${what}`);
+        if (dialect === 'sqlite') assert.equal(r.databaseCpuUs, undefined, what);
         // ceiling-commit is no HTTP: it has no status, body or server process to check
         if (r.scenario.startsWith('ceiling-commit')) continue;
         assert.equal(r.non2xx, 0, what);
@@ -67,6 +75,7 @@ for (const dialect of dialects()) {
       assert.match(report.table, /\| preview \|/);
       assert.match(report.table, /of fastify/);
       assert.match(report.table, /of commit/);
+      assert.equal(report.table.includes('PostgreSQL CPU µs/req'), dialect === 'postgres');
     });
   });
 }

@@ -5,6 +5,7 @@
 import { firstLine, spawnNode } from '../../scripts/proc.js';
 import type { BenchDb } from '../database.js';
 import type { BenchOptions, ScenarioResult } from '../options.js';
+import { postgresCpuSeconds } from '../proc-stats.js';
 
 export async function ceilingCommit(
   opts: BenchOptions,
@@ -13,6 +14,8 @@ export async function ceilingCommit(
 ): Promise<ScenarioResult> {
   // its own table (SQLite: its own file beside the service's; PostgreSQL: the bench schema)
   const url = db.url.startsWith('sqlite:') ? `${db.url.slice(0, -'.db'.length)}-ceiling.db` : db.url;
+  const postgres = !db.url.startsWith('sqlite:');
+  const databaseCpu0 = postgres ? postgresCpuSeconds() : 0;
   const child = spawnNode(
     'bench/ceiling-commit.mjs',
     [url, String(opts.duration), String(opts.connections)],
@@ -21,6 +24,8 @@ export async function ceilingCommit(
   );
   const line = await firstLine(child);
   await child.exited;
+  // the whole run, opening and closing its connections included: a little more than per commit
+  const databaseCpu = postgres ? postgresCpuSeconds() - databaseCpu0 : 0;
   const r = JSON.parse(line) as {
     commits: number;
     errors: number;
@@ -42,5 +47,6 @@ export async function ceilingCommit(
     badBodies: 0,
     requests: r.commits,
     note: 'commits/s',
+    ...(postgres ? { databaseCpuUs: Math.round((databaseCpu * 1e6) / Math.max(r.commits, 1)) } : {}),
   };
 }
