@@ -206,12 +206,15 @@ export function createInvitationsService(deps: InvitationsDeps) {
           requireUnexpired: false,
         });
         if (!after) return undefined;
-        await cancelUndelivered(trx, id);
         const invitation = toInvitation(
           { ...after, role_key: before.role_key, role_name: before.role_name },
           now,
         );
-        await invitationEvent(trx, ids, 'invitation.revoked', principal, invitation, now);
+        // the last statements, with the COMMIT (one write to PostgreSQL)
+        await commitWith(trx, [
+          cancelUndelivered(trx, id),
+          invitationEvent(trx, ids, 'invitation.revoked', principal, invitation, now),
+        ]);
         return invitation;
       });
       return revoked ?? notPendingOrMissing(organizationId, id);

@@ -190,8 +190,11 @@ export function createRespondService(deps: { db: Db; clock: Clock; ids: Ids }) {
         ...(tokenHash !== undefined ? { tokenHash } : {}),
       });
       if (!won) return lostRace(trx, target.id, now, tokenHash);
-      await cancelUndelivered(trx, target.id);
-      await announce(trx, 'invitation.declined', principal, target, won, now);
+      // the last statements, with the COMMIT (one write to PostgreSQL)
+      await commitWith(trx, [
+        cancelUndelivered(trx, target.id),
+        announce(trx, 'invitation.declined', principal, target, won, now),
+      ]);
     });
   }
 
