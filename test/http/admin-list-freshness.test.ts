@@ -161,6 +161,8 @@ for (const dialect of dialects()) {
         return res.json<Row[]>().find((r) => r.id === inv.id)?.delivery.status;
       };
       assert.equal(await delivery(), 'none');
+      // asked again: from now on the page is kept (a page is kept from its second request)
+      assert.equal(await delivery(), 'none');
       // A write the list version does not count: on SQLite its trigger is dropped first, so only a
       // page read afresh can show it, and a kept one cannot.
       const other = createDb(t.config.database, { error: () => undefined });

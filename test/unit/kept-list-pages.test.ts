@@ -57,4 +57,29 @@ describe('KeptPages', () => {
     assert.equal(kept.get('a')?.answer, 'a2');
     assert.equal(kept.get('c')?.answer, 'c');
   });
+
+  it('admits a key the second time it is asked for, or while it is held', () => {
+    const kept = new KeptPages<string>(2);
+    assert.equal(kept.admits('a'), false, 'asked once: not kept');
+    assert.equal(kept.admits('a'), true, 'asked again: kept');
+    kept.keep('a', stamp(1), 'a');
+    assert.equal(kept.admits('a'), true, 'held: kept again');
+    assert.equal(kept.admits('a'), true);
+  });
+
+  it('a walk through many pages asked once each leaves the kept pages and admits none of them', () => {
+    const kept = new KeptPages<string>(2);
+    kept.admits('first');
+    assert.equal(kept.admits('first'), true);
+    kept.keep('first', stamp(1), 'first page');
+    for (let n = 0; n < 100; n++) {
+      const key = `deep-${n}`;
+      assert.equal(kept.admits(key), false, key);
+      kept.keep(key, null, 'read afresh');
+    }
+    assert.equal(kept.get('first')?.answer, 'first page', 'the page asked again and again stays');
+    // remembered: at most four times as many keys as are kept, the oldest forgotten first
+    assert.equal(kept.admits('deep-99'), true);
+    assert.equal(kept.admits('deep-91'), false, 'forgotten: more than 8 keys ago');
+  });
 });

@@ -54,10 +54,29 @@ function canonical(value: unknown): unknown {
   return sorted;
 }
 
-/** Answers kept by key with their stamps. Bounded: the oldest kept goes first. Stores only. */
+/**
+ * Answers kept by key with their stamps. Bounded: the oldest kept goes first. Stores only.
+ *
+ * A page is kept from the second time it is asked for (`admits`): the keys asked once are
+ * remembered, at most four times as many as are kept, oldest forgotten first. So a walk through many
+ * pages, each asked once (an admin paging deep, a client exporting the list), neither evicts the pages
+ * asked again and again (every list's first page) nor pays for keeping what nobody asks again: the
+ * list version's read before the page, and an answer held until evicted, which the collector then
+ * has to find in the old generation (BENCHMARKS.md 61).
+ */
 export class KeptPages<A> {
   readonly #kept = new Map<string, { stamp: ListStamp; answer: A }>();
+  readonly #askedOnce = new Set<string>();
   constructor(readonly limit: number) {}
+
+  /** Whether a page read afresh under this key may be kept: held before, or asked once already. */
+  admits(key: string): boolean {
+    if (this.#kept.has(key) || this.#askedOnce.delete(key)) return true;
+    if (this.#askedOnce.size >= 4 * this.limit)
+      this.#askedOnce.delete(this.#askedOnce.values().next().value as string);
+    this.#askedOnce.add(key);
+    return false;
+  }
 
   get(key: string): { stamp: ListStamp; answer: A } | undefined {
     return this.#kept.get(key);
@@ -110,9 +129,10 @@ export function createKeptListPages<A>(
         if (checked === held.stamp.version) return held.answer;
       }
       // `status=expired` gains rows as time passes, beyond what the page's own expiries tell, so
-      // filtered pages are not kept. The version is read before the page (the one just checked
-      // will do): a write landing in between leaves the stamp older than the page, never newer.
-      const keepable = versioned && !opts.status;
+      // filtered pages are not kept; nor is a page asked for the first time (KeptPages.admits).
+      // The version is read before the page (the one just checked will do): a write landing in
+      // between leaves the stamp older than the page, never newer.
+      const keepable = versioned && !opts.status && kept.admits(key);
       const version = keepable ? (checked ?? (await invitationListVersion(k, organizationId))) : undefined;
       const page = await listedPage(k, {
         view: 'admin',
