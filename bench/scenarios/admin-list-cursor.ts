@@ -1,8 +1,10 @@
 // admin-list-cursor: pages deep in the large organization's list, by cursor — what an admin paging
 // through (or a client exporting) the list asks — 100 rows each, through the admin API, never a kept
 // answer. Unfiltered pages are kept while unchanged (SQLite, kept-list-pages.ts), each cursor its own
-// key; the requests go round the cursors of more pages than the store keeps (LIST_PAGES_KEPT, oldest
-// evicted first), so each one finds its page evicted and reads it afresh, as a page that is not kept.
+// key, from the second time a key is asked for; the requests go round the cursors of more pages than
+// the store keeps (LIST_PAGES_KEPT, oldest evicted first), so each one reads its page afresh. With
+// the default 2,000 pages a round is also longer than the keys the store remembers as asked once (4 ×
+// LIST_PAGES_KEPT), so the pages are not kept either, as in a walk through the list or an export.
 import { encodeCursor } from '../../src/modules/invitations/invitation.model.js';
 import { LIST_PAGES_KEPT } from '../../src/modules/invitations/kept-list-pages.js';
 import type { Scenario, World } from '../scenario.js';
