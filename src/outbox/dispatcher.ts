@@ -10,8 +10,8 @@ import {
   releaseLeases,
   type Settlement,
   settle,
-  WEBHOOK,
 } from '../modules/outbox/outbox.repository.js';
+import { WEBHOOK } from '../modules/outbox/webhook-deliveries.repository.js';
 import type { Clock } from '../platform/clock.js';
 import type { Sealer } from '../platform/crypto.js';
 import { canonicalEmail } from '../platform/email.js';

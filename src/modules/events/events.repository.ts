@@ -9,7 +9,7 @@ import {
 } from '../../db/precompiled.js';
 import type { Database, EventsTable } from '../../db/schema.js';
 import type { Executor } from '../../db/tx.js';
-import { webhookDeliveriesOf } from '../outbox/outbox.repository.js';
+import { webhookDeliveriesOf } from '../outbox/webhook-deliveries.repository.js';
 
 // The events table: written inside the transaction of each transition (one precompiled INSERT),
 // read by the audit log and the webhook channel, deleted by the retention sweep.

@@ -2,7 +2,7 @@ import { writesInWith } from '../../db/precompiled.js';
 import type { Executor } from '../../db/tx.js';
 import { isoTime } from '../../platform/clock.js';
 import type { Ids } from '../../platform/ids.js';
-import { enqueueWebhookDelivery, notifyDeliveriesQueued } from '../outbox/outbox.repository.js';
+import { enqueueWebhookDelivery, notifyDeliveriesQueued } from '../outbox/webhook-deliveries.repository.js';
 import type { EventRecord, NewEvent } from './event.model.js';
 import {
   insertEvent,

@@ -8,7 +8,7 @@ import { newWebhookSecret } from '../../platform/webhook-signature.js';
 import type { EventType } from '../events/event.model.js';
 import { type Cursor, decodeCursor } from '../invitations/invitation.model.js';
 import { requirePermission } from '../organizations/access.js';
-import { enqueueWebhookDelivery } from '../outbox/outbox.repository.js';
+import { enqueueWebhookDelivery } from '../outbox/webhook-deliveries.repository.js';
 import type { Principal } from '../users/principal.js';
 import { sealContext } from './sealing.js';
 import { checkWebhookUrl } from './ssrf.policy.js';
